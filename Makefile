@@ -1,0 +1,36 @@
+# Two commands are all you need:  make demo   and   make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test release lab benchmark clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)  ## create .venv and install everything
+
+demo: $(STAMP)  ## release the course and grade the three bundled example submissions
+	$(BIN)/python -m autograder demo
+
+test: $(STAMP)  ## run the whole test suite (what CI runs)
+	$(BIN)/python -m pytest
+
+release: $(STAMP)  ## regenerate assignments/ and the cs231n_lib/ stubs from solutions/
+	$(BIN)/python -m autograder release
+
+lab: $(STAMP)  ## open JupyterLab on the student notebooks
+	$(BIN)/jupyter lab assignments
+
+benchmark: $(STAMP)  ## seconds per submission: our grader versus nbgrader autograde
+	$(BIN)/python benchmarks/grading_speed.py
+
+clean:  ## remove the virtual environment
+	rm -rf $(VENV)

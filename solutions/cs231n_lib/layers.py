@@ -1,0 +1,140 @@
+"""Layers and losses (notebook 00_gradients).
+
+Every layer is a pair sharing one contract:
+
+* ``forward(...) -> (out, cache)``: ``cache`` holds what the backward pass needs;
+* ``backward(dout, cache) -> grads``: the gradient of the loss with respect to each input,
+  given ``dout``, the gradient with respect to ``out``.
+
+Losses return ``(loss, dx)``: the loss averaged over the N examples and its gradient
+with respect to the scores.
+"""
+
+import numpy as np
+
+
+def affine_forward(x, w, b):
+    """Fully connected layer: out = x_flat @ w + b.
+
+    Inputs:
+    - x: (N, d_1, ..., d_k); each example is flattened to D = d_1 * ... * d_k values
+    - w: (D, M) weights
+    - b: (M,) biases
+
+    Returns a tuple of:
+    - out: (N, M)
+    - cache: (x, w, b)
+    """
+    out = None
+    ### BEGIN SOLUTION
+    out = x.reshape(x.shape[0], -1) @ w + b
+    ### END SOLUTION
+    cache = (x, w, b)
+    return out, cache
+
+
+def affine_backward(dout, cache):
+    """Backward pass of the fully connected layer.
+
+    Inputs:
+    - dout: (N, M) upstream gradient
+    - cache: (x, w, b) from affine_forward
+
+    Returns a tuple of:
+    - dx: shaped like x, (N, d_1, ..., d_k)
+    - dw: (D, M)
+    - db: (M,)
+    """
+    x, w, b = cache
+    dx, dw, db = None, None, None
+    ### BEGIN SOLUTION
+    dx = (dout @ w.T).reshape(x.shape)
+    dw = x.reshape(x.shape[0], -1).T @ dout
+    db = dout.sum(axis=0)
+    ### END SOLUTION
+    return dx, dw, db
+
+
+def relu_forward(x):
+    """Rectified linear unit, element-wise max(0, x).
+
+    Inputs:
+    - x: array of any shape
+
+    Returns a tuple of:
+    - out: shaped like x
+    - cache: x
+    """
+    out = None
+    ### BEGIN SOLUTION
+    out = np.maximum(x, 0)
+    ### END SOLUTION
+    cache = x
+    return out, cache
+
+
+def relu_backward(dout, cache):
+    """Backward pass of the ReLU. At x == 0 use the gradient 0.
+
+    Inputs:
+    - dout: upstream gradient, any shape
+    - cache: x, shaped like dout
+
+    Returns:
+    - dx: shaped like x
+    """
+    x = cache
+    dx = None
+    ### BEGIN SOLUTION
+    dx = dout * (x > 0)
+    ### END SOLUTION
+    return dx
+
+
+def softmax_loss(x, y):
+    """Softmax (cross-entropy) loss, numerically stable for large scores.
+
+    Inputs:
+    - x: (N, C) class scores
+    - y: (N,) integer labels, 0 <= y[i] < C
+
+    Returns a tuple of:
+    - loss: float, the mean over N of -log softmax(x[i])[y[i]]
+    - dx: (N, C) gradient of the loss with respect to x
+    """
+    loss, dx = None, None
+    ### BEGIN SOLUTION
+    n = x.shape[0]
+    shifted = x - x.max(axis=1, keepdims=True)  # exp never overflows: the largest is exp(0)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-log_probs[np.arange(n), y].mean())
+    dx = np.exp(log_probs)
+    dx[np.arange(n), y] -= 1
+    dx /= n
+    ### END SOLUTION
+    return loss, dx
+
+
+def svm_loss(x, y):
+    """Multiclass SVM (hinge) loss with margin 1.
+
+    Inputs:
+    - x: (N, C) class scores
+    - y: (N,) integer labels, 0 <= y[i] < C
+
+    Returns a tuple of:
+    - loss: float, the mean over N of sum_{j != y[i]} max(0, x[i, j] - x[i, y[i]] + 1)
+    - dx: (N, C) gradient of the loss with respect to x
+    """
+    loss, dx = None, None
+    ### BEGIN SOLUTION
+    n = x.shape[0]
+    rows = np.arange(n)
+    margins = np.maximum(0, x - x[rows, y][:, None] + 1.0)
+    margins[rows, y] = 0
+    loss = float(margins.sum() / n)
+    active = (margins > 0).astype(x.dtype)
+    active[rows, y] = -active.sum(axis=1)
+    dx = active / n
+    ### END SOLUTION
+    return loss, dx
