@@ -1,0 +1,141 @@
+"""python -m autograder: release the course, grade libraries, self-check, run the demo."""
+
+import argparse
+import json
+import pathlib
+import sys
+
+from . import grading, report
+
+EXIT_CODES = """exit codes:
+  0  grading finished and every check passed (release/demo: done)
+  1  grading finished and some checks failed (the table says which)
+  2  bad command line or input (e.g. the library folder does not exist)
+  3  the grader itself failed (a bug in the grader: please report it)"""
+
+
+def _progress(enabled, total):
+    if not enabled:
+        return None, lambda: None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit="check", leave=False, file=sys.stderr)
+
+    def step(c):
+        bar.set_description(c.name)
+        bar.update(1)
+
+    return step, bar.close
+
+
+def cmd_grade(args, hidden=True):
+    lib = pathlib.Path(args.lib)
+    if not (lib / "__init__.py").is_file():
+        print(f"error: {lib} is not a cs231n_lib folder (no __init__.py there)", file=sys.stderr)
+        return 2
+    solutions = pathlib.Path(args.solutions) if hidden else None
+    if hidden and not (solutions / "cs231n_lib").is_dir():
+        print(f"note: no reference library in {solutions}; running the visible checks only",
+              file=sys.stderr)
+    from .registry import load_checks
+
+    total = len(grading.select(load_checks(grading.hidden_checks_dir(solutions) if solutions else None),
+                               args.assignment))
+    step, close = _progress(not args.quiet and sys.stderr.isatty(), total)
+    try:
+        results = grading.grade(lib, args.assignment, solutions=solutions, hidden=hidden,
+                                seed=args.seed, timeout=args.timeout, progress=step)
+    finally:
+        close()
+    if not results["tests"]:
+        print(f"error: no checks match --assignment {' '.join(args.assignment or [])}", file=sys.stderr)
+        return 2
+    print(report.table(results))
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(results, indent=2))
+        print(f"\nresults written to {args.json}")
+    return 0 if results["score"] == results["max_score"] else 1
+
+
+def cmd_list(args):
+    from .registry import load_checks
+
+    for c in load_checks(grading.hidden_checks_dir(args.solutions)).values():
+        kind = "hidden " if c.hidden else "visible"
+        print(f"{c.assignment:<16} {c.name:<32} {kind} {c.points:>3g}  {', '.join(c.tags)}")
+    return 0
+
+
+def cmd_release(args):
+    from . import release
+
+    try:
+        release.release(pathlib.Path(args.solutions), pathlib.Path(args.out))
+    except release.ReleaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_demo(args):
+    from . import demo
+
+    return demo.run(pathlib.Path(args.solutions))
+
+
+def build_parser():
+    root = grading.ROOT
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXIT_CODES)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def grading_options(p):
+        p.add_argument("--assignment", nargs="+", metavar="ID",
+                       help="only these assignments, by id or number (e.g. 00_gradients or 01)")
+        p.add_argument("--json", metavar="FILE", help="also write the results in Gradescope's results.json format")
+        p.add_argument("--timeout", type=float, metavar="S", help="seconds allowed per check (default: each check's own, 10 s)")
+        p.add_argument("--seed", type=int, default=0, help="seed of the hidden checks' random inputs (default 0)")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    g = sub.add_parser("grade", help="grade a cs231n_lib folder (instructors: visible and hidden checks)",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g.add_argument("--lib", required=True, metavar="DIR", help="the cs231n_lib folder to grade")
+    g.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
+                   help="the instructor's source with the reference cs231n_lib and hidden_checks (default: %(default)s)")
+    grading_options(g)
+    g.set_defaults(run=cmd_grade)
+
+    c = sub.add_parser("check", help="students: run the visible checks on your own cs231n_lib",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("--lib", default=str(root / "cs231n_lib"), metavar="DIR", help="default: %(default)s")
+    grading_options(c)
+    c.set_defaults(run=lambda a: cmd_grade(a, hidden=False))
+
+    ls = sub.add_parser("list", help="list the checks with their points and tags")
+    ls.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
+    ls.set_defaults(run=cmd_list)
+
+    r = sub.add_parser("release", help="generate assignments/ and the cs231n_lib/ stubs from solutions/")
+    r.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
+    r.add_argument("--out", default=str(root), metavar="DIR",
+                   help="where assignments/ and cs231n_lib/ are written (default: %(default)s)")
+    r.set_defaults(run=cmd_release)
+
+    d = sub.add_parser("demo", help="release, then grade the reference, the stubs and a buggy library")
+    d.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
+    d.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 3
+    except Exception as exc:  # the grader never ends in a bare traceback
+        print(f"internal error: {type(exc).__name__}: {exc}\n(this is a bug in the grader, "
+              "not in your code; please report it with the command you ran)", file=sys.stderr)
+        return 3

@@ -1,0 +1,49 @@
+"""The grader's own numeric gradients and comparisons (never the student's).
+
+Forward passes run in the worker; the perturbed inputs are built here and evaluated in
+one batch, and the centred differences are taken here.
+"""
+
+import numpy as np
+
+
+def rel_error(x, y):
+    """Element-wise |x - y| / max(|x| + |y|, 1e-8), in float64."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    return np.abs(x - y) / np.maximum(np.abs(x) + np.abs(y), 1e-8)
+
+
+def perturbations(x, h):
+    """Copies of x with one element moved by +h and -h: [x+h e_0, x-h e_0, x+h e_1, ...]."""
+    out = []
+    for ix in np.ndindex(x.shape):
+        for step in (h, -h):
+            xp = x.astype(np.float64, copy=True)
+            xp[ix] += step
+            out.append(xp)
+    return out
+
+
+def gradient_from_values(x, values, df, h):
+    """Centred differences of sum(f * df) from f evaluated at ``perturbations(x, h)``."""
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for k, ix in enumerate(np.ndindex(x.shape)):
+        plus, minus = (np.asarray(v, dtype=np.float64) for v in values[2 * k: 2 * k + 2])
+        grad[ix] = np.sum((plus - minus) * df) / (2 * h)
+    return grad
+
+
+def numeric_gradient(evaluate, args, position, df, h=1e-6):
+    """Gradient of sum(f(*args) * df) with respect to args[position].
+
+    ``evaluate(list_of_arg_tuples) -> list_of_outputs`` runs f on many inputs at once
+    (in the worker, for student code).
+    """
+    x = np.asarray(args[position], dtype=np.float64)
+    calls = []
+    for xp in perturbations(x, h):
+        moved = list(args)
+        moved[position] = xp
+        calls.append(tuple(moved))
+    return gradient_from_values(x, evaluate(calls), df, h)

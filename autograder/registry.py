@@ -1,0 +1,140 @@
+"""Checks: what one graded test is, how checks are registered, and how they compare.
+
+A check is a function decorated with ``@check(assignment, points, tags)``. It receives the
+arguments it names: ``lib`` (a ``Sandbox`` running the student's library), and for hidden
+checks ``ref`` (the reference library, trusted) and ``rng`` (seeded per check). It passes by
+returning and fails by raising ``CheckFailed`` with a message for the student. Points are
+all or nothing, exactly like an nbgrader test cell.
+"""
+
+import dataclasses
+import importlib
+import importlib.util
+import inspect
+import pathlib
+import pkgutil
+import sys
+import zlib
+
+import numpy as np
+
+from .numeric import rel_error
+
+REGISTRY = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    name: str
+    assignment: str
+    points: float
+    tags: tuple
+    hidden: bool
+    timeout: float
+    func: object
+
+    def run(self, lib, ref=None, seed=0):
+        available = {"lib": lib, "ref": ref, "rng": np.random.default_rng([seed, zlib.crc32(self.name.encode())])}
+        wanted = inspect.signature(self.func).parameters
+        return self.func(**{k: v for k, v in available.items() if k in wanted})
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict: the student's code is wrong, and the message says how and where."""
+
+
+def check(assignment, points, tags, hidden=False, timeout=10.0):
+    """Register the decorated function as the check named after it."""
+    def register(func):
+        if func.__name__ in REGISTRY and REGISTRY[func.__name__].func.__module__ != func.__module__:
+            raise ValueError(f"two checks are named {func.__name__}")
+        REGISTRY[func.__name__] = Check(func.__name__, assignment, points, tuple(tags), hidden, timeout, func)
+        return func
+    return register
+
+
+def load_checks(hidden_dir=None):
+    """Import the visible checks and, given the instructor's folder of them, the hidden ones."""
+    from . import checks
+
+    for info in pkgutil.iter_modules(checks.__path__):
+        importlib.import_module(f"{checks.__name__}.{info.name}")
+    if hidden_dir is not None:
+        for path in sorted(pathlib.Path(hidden_dir).glob("nb*.py")):
+            name = f"_hidden_checks_{path.stem}"
+            if name not in sys.modules:
+                spec = importlib.util.spec_from_file_location(name, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+    return {n: c for n, c in sorted(REGISTRY.items(), key=lambda kv: kv[1].assignment)
+            if hidden_dir is not None or not c.hidden}
+
+
+class Reference:
+    """The reference library, imported in the grader under a private name (it is trusted)."""
+
+    def __init__(self, lib_dir):
+        lib_dir = pathlib.Path(lib_dir).resolve()
+        self._name = "_cs231n_reference"
+        if self._name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(
+                self._name, lib_dir / "__init__.py", submodule_search_locations=[str(lib_dir)])
+            package = importlib.util.module_from_spec(spec)
+            sys.modules[self._name] = package
+            spec.loader.exec_module(package)
+
+    def __getattr__(self, module):
+        return importlib.import_module(f"{self._name}.{module}")
+
+
+# -- comparisons: each raises CheckFailed with a message that says what and where ----------
+
+def as_array(label, got, shape=None):
+    """``got`` as a float array of the given shape, or a failure that says what came back."""
+    if got is None:
+        raise CheckFailed(f"{label} is None: did you forget to assign it before returning?")
+    try:
+        arr = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{label} should be an array but is {type(got).__name__}") from None
+    if shape is not None and arr.shape != tuple(shape):
+        raise CheckFailed(f"{label} has shape {arr.shape} but should have shape {tuple(shape)}")
+    return arr
+
+
+def close(label, got, want, tol, against="the expected values"):
+    """Fail unless ``got`` matches ``want`` to relative error ``tol``, naming the worst index."""
+    want = np.asarray(want, dtype=np.float64)
+    got = as_array(label, got, want.shape)
+    bad = ~np.isfinite(got) & np.isfinite(want)
+    if bad.any():
+        ix = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise CheckFailed(f"{label} is {got[ix]} at index {ix} where {against} is finite ({want[ix]:.6g})")
+    err = rel_error(got, want)
+    worst = np.unravel_index(int(np.nanargmax(err)), err.shape) if err.size else ()
+    if err.size and err[worst] > tol:
+        ix = tuple(int(i) for i in worst)
+        raise CheckFailed(
+            f"{label} differs from {against} (rel. error {err[worst]:.1e} > {tol:.0e}), "
+            f"worst at index {ix}: got {got[worst]:.6g}, expected {want[worst]:.6g}")
+    return got
+
+
+def scalar(label, got):
+    """``got`` as a finite float."""
+    try:
+        value = float(np.asarray(got, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{label} should be a single number but is {type(got).__name__} {got!r:.60}") from None
+    if not np.isfinite(value):
+        raise CheckFailed(f"{label} is {value}; it should be finite")
+    return value
+
+
+def unpack(label, got, n):
+    """``got`` as a tuple of n values, e.g. (out, cache) or (dx, dw, db)."""
+    if not isinstance(got, (tuple, list)) or len(got) != n:
+        what = f"a {type(got).__name__}" if not isinstance(got, (tuple, list)) else f"{len(got)} values"
+        raise CheckFailed(f"{label} should return a tuple of {n} values but returned {what}")
+    return tuple(got)

@@ -1,0 +1,26 @@
+"""The score table printed after grading, one section per assignment."""
+
+
+def table(results, width=34):
+    lines = []
+    by_assignment = {}
+    for t in results["tests"]:
+        by_assignment.setdefault(t["assignment"], []).append(t)
+    for assignment, tests in by_assignment.items():
+        lines.append(f"{assignment:<{width}} {'score':>6} {'max':>5}")
+        for t in tests:
+            mark = "ok  " if t["score"] == t["max_score"] else "FAIL"
+            hidden = " (hidden)" if t["visibility"] == "hidden" else ""
+            lines.append(f"  {mark} {t['name'] + hidden:<{width - 7}} {t['score']:>6g} {t['max_score']:>5g}")
+        got, most = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
+        lines.append(f"  {'subtotal':<{width - 2}} {got:>6g} {most:>5g}")
+        lines.append("")
+    lines.append(f"{'TOTAL':<{width}} {results['score']:>6g} {results['max_score']:>5g}")
+    failures = [t for t in results["tests"] if t["score"] < t["max_score"]]
+    if failures:
+        lines.append("")
+        lines.append("What went wrong:")
+        for t in failures:
+            said = t["output"]
+            lines.append(f"- {said}" if said.startswith(t["name"]) else f"- {t['name']}: {said}")
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""Hidden checks for 00_gradients: the reference on random inputs and edge regimes.
+
+Instructor-only: this folder is never released. Inputs come from ``rng``, seeded by the
+grading run's --seed and the check's name.
+"""
+
+import numpy as np
+
+from autograder.codec import Probe
+from autograder.gradcheck import matches_reference
+from autograder.probes import cubic_sum_grad, tanh_square_grad
+from autograder.registry import CheckFailed, check, close, scalar, unpack
+
+A = "00_gradients"
+
+
+@check(A, points=2, tags=["gradient_check.eval_numerical_gradient", "gradient_check.eval_numerical_gradient_array",
+                          "gradient_check.rel_error"], hidden=True)
+def gradient_check_hidden(lib, ref, rng):
+    x = rng.uniform(0.2, 2, size=(2, 3, 2)) * rng.choice([-1, 1], size=(2, 3, 2))
+    grad = lib.call("gradient_check.eval_numerical_gradient", Probe("cubic_sum"), x.copy())
+    close("eval_numerical_gradient on a 3-d x: grad", grad, cubic_sum_grad(x), 1e-7, "the exact gradient")
+    df = rng.standard_normal(x.shape)
+    grad = lib.call("gradient_check.eval_numerical_gradient_array", Probe("tanh_square"), x.copy(), df)
+    close("eval_numerical_gradient_array on a 3-d x: grad", grad, tanh_square_grad(x, df), 1e-7, "the exact gradient")
+    for a, b in [(x, x + rng.normal(0, 1e-4, x.shape)), (np.zeros(5), rng.normal(0, 1e-6, 5)),
+                 (rng.standard_normal((3, 4)), -rng.standard_normal((3, 4)))]:
+        got = scalar("rel_error", lib.call("gradient_check.rel_error", a, b))
+        close("rel_error on random arrays", got, ref.gradient_check.rel_error(a, b), 1e-9, "the reference")
+
+
+@check(A, points=2, tags=["layers.affine_forward", "layers.affine_backward"], hidden=True)
+def affine_hidden(lib, ref, rng):
+    for dtype, shape, tol in [(np.float64, (5, 2, 3, 4), 1e-7), (np.float64, (1, 7), 1e-7), (np.float32, (6, 3, 5), 1e-4)]:
+        d = int(np.prod(shape[1:]))
+        args = [rng.standard_normal(shape).astype(dtype), rng.standard_normal((d, 3)).astype(dtype),
+                rng.standard_normal(3).astype(dtype)]
+        matches_reference(lib, ref, "layers.affine_forward", "layers.affine_backward", args,
+                          ["dx", "dw", "db"], rng, tol, f" (x {shape}, {np.dtype(dtype).name})")
+
+
+@check(A, points=1, tags=["layers.relu_forward", "layers.relu_backward"], hidden=True)
+def relu_hidden(lib, ref, rng):
+    for dtype, shape, scale in [(np.float64, (7, 3, 5), 1.0), (np.float32, (4, 9), 100.0)]:
+        x = (rng.standard_normal(shape) * scale).astype(dtype)
+        x.flat[::5] = 0
+        matches_reference(lib, ref, "layers.relu_forward", "layers.relu_backward", [x], ["dx"], rng, 1e-7,
+                          f" (x {shape}, {np.dtype(dtype).name}, with zeros)")
+
+
+@check(A, points=2, tags=["layers.softmax_loss", "layers.svm_loss"], hidden=True)
+def losses_hidden(lib, ref, rng):
+    for n, c, scale in [(1, 7, 1.0), (13, 3, 1.0), (6, 11, 1e3), (4, 5, 1e-3)]:
+        x = rng.standard_normal((n, c)) * scale
+        y = rng.integers(0, c, size=n)
+        for name in ("softmax_loss", "svm_loss"):
+            loss, dx = unpack(name, lib.call(f"layers.{name}", x, y), 2)
+            ref_loss, ref_dx = getattr(ref.layers, name)(x, y)
+            regime = f"{name} (N={n}, C={c}, scores ~ {scale:g})"
+            close(f"{regime}: loss", scalar(f"{name}: loss", loss), ref_loss, 1e-7, "the reference")
+            close(f"{regime}: dx", dx, ref_dx, 1e-7, "the reference")
