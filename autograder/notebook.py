@@ -27,6 +27,33 @@ def setup(verbose=True):
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
+def find_solutions(start=None):
+    """The instructor's solutions/ folder above ``start``, if there is one (for hidden checks)."""
+    here = pathlib.Path(start or os.getcwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "solutions" / "hidden_checks").is_dir():
+            return folder / "solutions"
+    return None
+
+
 def check(name):
-    """Run the named check (placeholder until the grader lands)."""
-    raise NotImplementedError(f"check({name!r}) is not wired yet")
+    """Run one check on the library this notebook uses, in a separate process.
+
+    Prints a line when it passes; raises AssertionError with the reason when it fails, so
+    nbgrader scores the cell exactly as ``python -m autograder grade`` scores the check.
+    """
+    from . import grading
+    from .registry import Reference, load_checks
+    from .sandbox import Sandbox
+
+    lib = find_library() / "cs231n_lib"
+    solutions = find_solutions()
+    checks = load_checks(grading.hidden_checks_dir(solutions) if solutions else None)
+    if name not in checks:
+        raise KeyError(f"there is no check named {name!r}")
+    with Sandbox(lib) as sandbox:
+        reference = Reference(solutions / "cs231n_lib") if checks[name].hidden else None
+        result = grading.run_check(checks[name], sandbox, reference)
+    if result["score"] < result["max_score"]:
+        raise AssertionError(result["output"]) from None
+    print(f"passed {name}: {result['score']:g}/{result['max_score']:g} points")

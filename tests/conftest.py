@@ -10,3 +10,35 @@ STUB_LIB = ROOT / "cs231n_lib"
 
 # The reference package, not the released stubs, is what `import cs231n_lib` means in tests.
 sys.path.insert(0, str(SOLUTIONS))
+
+import pytest  # noqa: E402
+
+sys.path.insert(0, str(ROOT))  # autograder, from this checkout
+import mutants  # noqa: E402  (solutions/mutants.py, instructor-only)
+from autograder import grading  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def reference_results():
+    """The reference library graded once for the whole session."""
+    return grading.grade(REFERENCE_LIB)
+
+
+@pytest.fixture(scope="session")
+def stub_results():
+    return grading.grade(STUB_LIB)
+
+
+def lib_with(tmp_path, module, code, base=REFERENCE_LIB):
+    """A copy of ``base`` whose ``module`` ends with ``code`` (later definitions win)."""
+    import shutil
+
+    target = tmp_path / "cs231n_lib"
+    shutil.copytree(base, target, ignore=shutil.ignore_patterns("__pycache__"))
+    path = target / f"{module}.py"
+    path.write_text(path.read_text() + "\n\n" + code + "\n")
+    return target
+
+
+def failed(results):
+    return {t["name"] for t in results["tests"] if t["score"] < t["max_score"]}

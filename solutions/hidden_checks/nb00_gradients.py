@@ -18,8 +18,9 @@ A = "00_gradients"
                           "gradient_check.rel_error"], hidden=True)
 def gradient_check_hidden(lib, ref, rng):
     x = rng.uniform(0.2, 2, size=(2, 3, 2)) * rng.choice([-1, 1], size=(2, 3, 2))
-    grad = lib.call("gradient_check.eval_numerical_gradient", Probe("cubic_sum"), x.copy())
+    grad, after = lib.call("gradient_check.eval_numerical_gradient", Probe("cubic_sum"), x.copy(), return_args=True)
     close("eval_numerical_gradient on a 3-d x: grad", grad, cubic_sum_grad(x), 1e-7, "the exact gradient")
+    close("eval_numerical_gradient: x after the call", after[1], x, 0, "x before the call")
     df = rng.standard_normal(x.shape)
     grad = lib.call("gradient_check.eval_numerical_gradient_array", Probe("tanh_square"), x.copy(), df)
     close("eval_numerical_gradient_array on a 3-d x: grad", grad, tanh_square_grad(x, df), 1e-7, "the exact gradient")

@@ -1,0 +1,122 @@
+"""The trust boundary: student code runs in a worker; whatever it does costs only the
+points of the checks it touches, each with a clear message, and the grader survives."""
+
+import io
+import struct
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REFERENCE_LIB, failed, lib_with
+from autograder import codec, grading
+
+
+def grade_01(lib, **kw):
+    return grading.grade(lib, assignments=["01"], **kw)
+
+
+def output_of(results, name):
+    return next(t["output"] for t in results["tests"] if t["name"] == name)
+
+
+SIGMOID_CHECKS = {"sigmoid_forward", "sigmoid_backward", "sigmoid_hidden"}
+
+
+@pytest.mark.parametrize("body, says", [
+    ("    while True:\n        pass", "did not finish within 1 s"),
+    ("    import sys\n    sys.exit(3)", "called sys.exit(3)"),
+    ("    import os\n    os._exit(7)", "exited with code 7"),
+    ("    import ctypes\n    ctypes.string_at(0)", "killed by signal"),
+    ("    return np.ones(10**12), None", "MemoryError"),
+    ("    raise ZeroDivisionError('oops')", "raised ZeroDivisionError: oops (at activations.py:"),
+    ("    return 'a string', None", "should be an array but is str"),
+    ("    return np.ones(3)", "should return a tuple of 2 values"),
+])
+def test_misbehaving_code_costs_only_its_own_checks(tmp_path, body, says):
+    lib = lib_with(tmp_path, "activations", f"def sigmoid_forward(x):\n{body}")
+    results = grade_01(lib, timeout=1)
+    assert failed(results) == SIGMOID_CHECKS
+    assert says in output_of(results, "sigmoid_forward")
+
+
+def test_a_syntax_error_fails_only_its_module_and_names_the_line(tmp_path):
+    lib = lib_with(tmp_path, "activations", "def broken(:\n    pass")
+    results = grading.grade(lib)
+    assert {t["name"] for t in results["tests"] if t["assignment"] == "00_gradients"} - failed(results) != set()
+    assert all(t["assignment"] == "01_activations" for t in results["tests"] if t["score"] == 0)
+    assert "SyntaxError" in output_of(results, "tanh_forward") and "activations.py:" in output_of(results, "tanh_forward")
+
+
+def test_missing_functions_and_modules_are_named(tmp_path):
+    lib = lib_with(tmp_path, "activations", "del gelu_backward")
+    assert "has no function gelu_backward" in output_of(grade_01(lib), "gelu_backward")
+    (lib / "activations.py").unlink()
+    assert "cs231n_lib/activations.py is missing" in output_of(grade_01(lib), "tanh_forward")
+
+
+def test_a_broken_package_init_fails_everything_clearly(tmp_path):
+    lib = lib_with(tmp_path, "layers", "")
+    (lib / "__init__.py").write_text("raise RuntimeError('no')\n")
+    results = grading.grade(lib)
+    assert failed(results) == {t["name"] for t in results["tests"]}
+    assert "__init__.py failed to import: RuntimeError: no" in results["tests"][0]["output"]
+
+
+def test_patching_numpy_in_student_code_cannot_fool_the_comparison(tmp_path):
+    # In a shared kernel this passed every check; here the comparison is in another process.
+    lib = lib_with(tmp_path, "activations",
+                   "np.allclose = lambda *a, **k: True\nnp.max = lambda *a, **k: 0.0\n"
+                   "np.abs = lambda x: np.zeros_like(x)\n"
+                   "def sigmoid_forward(x):\n    return np.zeros_like(x), None")
+    assert "sigmoid_forward" in failed(grade_01(lib))
+
+
+def test_prints_and_stdin_do_not_disturb_the_protocol(tmp_path):
+    lib = lib_with(tmp_path, "activations",
+                   "print('hello at import')\nimport os, sys\n_old = sigmoid_forward\n"
+                   "def sigmoid_forward(x):\n    print('noise'); os.write(1, b'raw'); sys.stdin.read()\n"
+                   "    return _old(x)")
+    assert failed(grade_01(lib)) == set()
+
+
+def test_the_grader_never_imports_student_code(tmp_path):
+    lib = lib_with(tmp_path, "activations", "")
+    grade_01(lib)
+    for module in list(sys.modules.values()):
+        assert not str(getattr(module, "__file__", "") or "").startswith(str(tmp_path))
+
+
+def test_the_codec_refuses_pickled_objects():
+    with pytest.raises(TypeError):
+        codec.encode(object())
+    # A forged message carrying a pickled object array must not be unpickled.
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    blob = buf.getvalue()
+    header = b'{"array": 0, "scalar": false}'
+    forged = struct.pack("<3Q", len(header), 1, len(blob)) + header + blob
+    with pytest.raises(ValueError):
+        codec.decode(forged)
+
+
+def test_the_codec_round_trips_plain_values():
+    value = {"a": (np.arange(6.0).reshape(2, 3), [1, 2.5, None, True, "s"]), "b": np.float32(2.5),
+             "c": float("nan")}
+    back = codec.decode(codec.encode(value))
+    assert isinstance(back["a"], tuple) and np.array_equal(back["a"][0], value["a"][0])
+    assert back["a"][1] == [1, 2.5, None, True, "s"] and back["b"].dtype == np.float32 and np.isnan(back["c"])
+
+
+def test_an_unusual_cache_stays_in_the_worker(tmp_path):
+    lib = lib_with(tmp_path, "activations",
+                   "_f, _b = sigmoid_forward, sigmoid_backward\n"
+                   "def sigmoid_forward(x):\n    out, _ = _f(x)\n    return out, (lambda: out)\n"
+                   "def sigmoid_backward(dout, cache):\n    return _b(dout, cache())")
+    assert failed(grade_01(lib)) == set()
+
+
+def test_grading_a_folder_that_is_not_a_library_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        grading.grade(tmp_path)
+    assert REFERENCE_LIB.is_dir()
