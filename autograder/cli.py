@@ -52,7 +52,7 @@ def cmd_grade(args, hidden=True):
         return 2
     print(report.table(results))
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(results, indent=2))
+        pathlib.Path(args.json).write_text(json.dumps(report.gradescope(results), indent=2))
         print(f"\nresults written to {args.json}")
     return 0 if results["score"] == results["max_score"] else 1
 

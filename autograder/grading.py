@@ -44,6 +44,7 @@ def run_check(c, sandbox, reference=None, seed=0, timeout=None):
     finally:
         sandbox.set_deadline(None)
     return {"name": c.name, "score": score, "max_score": c.points, "output": output,
+            "status": "passed" if score == c.points else "failed",
             "visibility": "hidden" if c.hidden else "visible", "tags": list(c.tags),
             "assignment": c.assignment}
 

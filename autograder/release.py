@@ -56,9 +56,10 @@ def solution_regions(lines, path):
 def stub_module(text, module, owner, path="<source>"):
     """The released text of one library module."""
     lines = text.splitlines(keepends=True)
+    regions = solution_regions(lines, path)
     functions = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.FunctionDef)]
     out, last = [], 0
-    for begin, end in solution_regions(lines, path):
+    for begin, end in regions:
         inside = [f for f in functions if f.lineno <= begin + 1 <= f.end_lineno]
         if not inside:
             raise ReleaseError(f"{path}:{begin + 1}: a solution region must sit inside a function")

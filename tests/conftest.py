@@ -13,7 +13,7 @@ sys.path.insert(0, str(SOLUTIONS))
 
 import pytest  # noqa: E402
 
-sys.path.insert(0, str(ROOT))  # autograder, from this checkout
+sys.path.append(str(ROOT))  # autograder, from this checkout (after the reference library)
 import mutants  # noqa: E402  (solutions/mutants.py, instructor-only)
 from autograder import grading  # noqa: E402
 

@@ -1,0 +1,74 @@
+"""The command line as instructors and students use it: tables, JSON, exit codes, help."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REFERENCE_LIB, ROOT, STUB_LIB
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_grading_the_reference_prints_a_table_and_gradescope_json(tmp_path):
+    out = tmp_path / "results.json"
+    done = run("grade", "--lib", REFERENCE_LIB, "--json", out)
+    assert done.returncode == 0, done.stderr
+    assert "00_gradients" in done.stdout and "01_activations" in done.stdout and "TOTAL" in done.stdout
+    results = json.loads(out.read_text())
+    assert results["score"] == results["max_score"] == sum(t["max_score"] for t in results["tests"])
+    for t in results["tests"]:
+        assert set(t) == {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+        assert t["visibility"] in {"visible", "hidden"} and all("." in tag for tag in t["tags"])
+    assert {t["visibility"] for t in results["tests"]} == {"visible", "hidden"}
+    assert "layers.relu_backward" in next(t for t in results["tests"] if t["name"] == "relu_backward")["tags"]
+
+
+def test_the_stubs_exit_1_with_every_failure_explained():
+    done = run("grade", "--lib", STUB_LIB, "--assignment", "01")
+    assert done.returncode == 1
+    assert "TOTAL" in done.stdout and "00_gradients" not in done.stdout
+    assert "activations.gelu_forward is not implemented yet" in done.stdout
+
+
+def test_the_student_command_runs_only_visible_checks(tmp_path):
+    out = tmp_path / "r.json"
+    done = run("check", "--lib", REFERENCE_LIB, "--json", out)
+    assert done.returncode == 0
+    assert {t["visibility"] for t in json.loads(out.read_text())["tests"]} == {"visible"}
+    assert "(hidden)" not in done.stdout
+
+
+@pytest.mark.parametrize("args, says", [
+    (["grade", "--lib", "no/such/dir"], "is not a cs231n_lib folder"),
+    (["grade", "--lib", REFERENCE_LIB, "--assignment", "99"], "no checks match"),
+    (["grade"], "--lib"),
+])
+def test_bad_input_exits_2_without_a_traceback(args, says):
+    done = run(*args)
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_internal_failure_exits_3_without_a_traceback(tmp_path):
+    (tmp_path / "cs231n_lib").symlink_to(REFERENCE_LIB)
+    (tmp_path / "hidden_checks").mkdir()
+    (tmp_path / "hidden_checks" / "nb99_broken.py").write_text("this is not python\n")
+    done = run("grade", "--lib", REFERENCE_LIB, "--solutions", tmp_path)
+    assert done.returncode == 3 and "internal error" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_help_explains_commands_and_exit_codes():
+    done = run("--help")
+    for word in ("grade", "check", "release", "demo", "list", "exit codes"):
+        assert word in done.stdout
+    assert "Gradescope" in run("grade", "--help").stdout
+
+
+def test_list_shows_every_check_with_points():
+    done = run("list")
+    assert done.returncode == 0
+    assert "maxout_hidden" in done.stdout and "layers.affine_backward" in done.stdout

@@ -1,0 +1,127 @@
+"""The released material is generated, current, uniform and leaks nothing."""
+
+import filecmp
+import importlib.util
+import json
+import pathlib
+import re
+
+import pytest
+
+from conftest import ROOT, SOLUTIONS, STUB_LIB
+from autograder import release
+
+RELEASED = [ROOT / "assignments", STUB_LIB]
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    out = tmp_path_factory.mktemp("release")
+    release.release(SOLUTIONS, out, log=lambda *_: None)
+    return out
+
+
+def tree(folder):
+    return sorted(p.relative_to(folder) for p in folder.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts)
+
+
+@pytest.mark.parametrize("name", ["assignments", "cs231n_lib"])
+def test_released_files_are_current(fresh, name):
+    committed, regenerated = ROOT / name, fresh / name
+    assert tree(committed) == tree(regenerated), f"run `make release`: {name}/ has other files"
+    stale = [str(p) for p in tree(committed) if not filecmp.cmp(committed / p, regenerated / p, shallow=False)]
+    assert not stale, f"run `make release`: these are stale: {stale}"
+
+
+def notebook_cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def region_lines(text, begin, end):
+    lines, inside = [], False
+    for line in text.splitlines():
+        if line.strip() == begin:
+            inside = True
+        elif line.strip() == end:
+            inside = False
+        elif inside:
+            lines.append(line.strip())
+    return lines
+
+
+def secrets():
+    """Lines from solution regions, solution cells, model answers and hidden tests."""
+    found = set()
+    for path in (SOLUTIONS / "cs231n_lib").glob("*.py"):
+        found.update(region_lines(path.read_text(), release.BEGIN, release.END))
+    for path in SOLUTIONS.glob("[0-9][0-9]_*/*.ipynb"):
+        for cell in notebook_cells(path):
+            meta, text = cell["metadata"].get("nbgrader", {}), "".join(cell["source"])
+            if meta.get("solution") and cell["cell_type"] == "markdown":
+                found.update(line.strip() for line in text.splitlines())
+            elif meta.get("solution"):
+                found.update(region_lines(text, release.BEGIN, release.END) or text.splitlines())
+            found.update(region_lines(text, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"))
+    # short lines ("else:", "return out") say nothing about a solution
+    return {s for s in found if len(re.sub(r"\s", "", s)) >= 12}
+
+
+def released_lines(folder):
+    for path in folder.rglob("*"):
+        if path.suffix == ".py":
+            yield path, path.read_text().splitlines()
+        elif path.suffix == ".ipynb":
+            yield path, [line for c in notebook_cells(path) for line in "".join(c["source"]).splitlines()]
+
+
+def test_secrets_were_found():
+    assert len(secrets()) > 40
+
+
+@pytest.mark.parametrize("folder", RELEASED, ids=lambda p: p.name)
+def test_nothing_secret_reaches_student_material(folder):
+    hidden = secrets()
+    leaks = [f"{path.relative_to(ROOT)}: {line.strip()}" for path, lines in released_lines(folder)
+             for line in lines if line.strip() in hidden]
+    assert not leaks
+    assert not list(folder.rglob("hidden_checks")) and not list(folder.rglob("mutants.py"))
+
+
+def test_every_solution_region_became_the_uniform_stub():
+    owner = release.notebook_of_functions()
+    for path in (SOLUTIONS / "cs231n_lib").glob("*.py"):
+        n_regions = len(release.solution_regions(path.read_text().splitlines(), path))
+        stub = (STUB_LIB / path.name).read_text()
+        raises = re.findall(r'raise NotImplementedError\("(\w+)\.(\w+): implement it, see notebook (\w+)"\)', stub)
+        assert len(raises) == n_regions == len(re.findall(r"# TODO \(\w+\): implement \w+\.", stub))
+        for module, func, notebook in raises:
+            assert module == path.stem and owner[f"{module}.{func}"] == notebook
+
+
+def test_stubs_keep_signatures_and_docstrings_and_raise():
+    spec = importlib.util.spec_from_file_location("stub_layers", STUB_LIB / "layers.py")
+    stub = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stub)
+    from cs231n_lib import layers
+
+    assert stub.affine_forward.__doc__ == layers.affine_forward.__doc__
+    with pytest.raises(NotImplementedError, match="layers.affine_forward: implement it, see notebook 00_gradients"):
+        stub.affine_forward(None, None, None)
+
+
+def test_committed_notebooks_carry_no_outputs():
+    for path in [*SOLUTIONS.glob("*/*.ipynb"), *(ROOT / "assignments").glob("*/*.ipynb")]:
+        for cell in notebook_cells(path):
+            assert not cell.get("outputs") and not cell.get("execution_count"), path
+
+
+@pytest.mark.parametrize("text, error", [
+    ("def f():\n    ### BEGIN SOLUTION\n    pass\n", "never closed"),
+    ("def f():\n    pass\n    ### END SOLUTION\n", "without"),
+    ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "inside a function"),
+    ("def unknown():\n    ### BEGIN SOLUTION\n    pass\n    ### END SOLUTION\n", "no check tags it"),
+])
+def test_release_refuses_malformed_sources(text, error):
+    with pytest.raises(release.ReleaseError, match=error):
+        release.stub_module(text, "layers", release.notebook_of_functions())
