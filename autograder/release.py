@@ -9,16 +9,13 @@
 
 import ast
 import pathlib
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 
+from . import course
 from .registry import load_checks
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-ASSIGNMENT_DIR = re.compile(r"^\d\d_\w+$")
 
 
 class ReleaseError(Exception):
@@ -85,34 +82,27 @@ def release_library(source, target):
         (target / path.name).write_text(stub_module(path.read_text(), path.stem, owner, path))
 
 
-def assignment_ids(solutions):
-    return sorted(p.name for p in solutions.iterdir() if p.is_dir() and ASSIGNMENT_DIR.match(p.name))
-
-
-def release_notebooks(solutions, target, config):
+def release_notebooks(solutions, target):
     """Run nbgrader generate_assignment for every assignment; write them under ``target``."""
+    for assignment in course.assignment_ids(solutions):
+        if (solutions / assignment / "cs231n_lib").exists():
+            raise ReleaseError(f"{solutions / assignment} holds a cs231n_lib: nbgrader autograde would "
+                               "replace each student's library with it; keep it in solutions/cs231n_lib")
     with tempfile.TemporaryDirectory(prefix="cs231n-release-") as tmp:
-        course = pathlib.Path(tmp)
-        shutil.copy(config, course / "nbgrader_config.py")
-        for assignment in assignment_ids(solutions):
-            shutil.copytree(solutions / assignment, course / "solutions" / assignment,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-            done = subprocess.run(
-                [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
-                 "--log-level=WARN"], cwd=course, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise ReleaseError(f"nbgrader generate_assignment {assignment} failed:\n{done.stdout}{done.stderr}")
+        try:
+            released = course.make_course(tmp, solutions) / "assignments"
+        except course.NbgraderError as exc:
+            raise ReleaseError(str(exc)) from None
         if target.exists():
             shutil.rmtree(target)
-        (course / "assignments").mkdir(exist_ok=True)
-        shutil.copytree(course / "assignments", target)
+        released.mkdir(exist_ok=True)
+        shutil.copytree(released, target)
 
 
 def release(solutions, out, log=print):
     """Regenerate ``out/cs231n_lib`` and ``out/assignments`` from ``solutions``."""
     solutions, out = pathlib.Path(solutions), pathlib.Path(out)
-    config = pathlib.Path(__file__).resolve().parents[1] / "nbgrader_config.py"
     release_library(solutions / "cs231n_lib", out / "cs231n_lib")
     log(f"wrote {out / 'cs231n_lib'} (stubs)")
-    release_notebooks(solutions, out / "assignments", config)
-    log(f"wrote {out / 'assignments'} ({', '.join(assignment_ids(solutions))})")
+    release_notebooks(solutions, out / "assignments")
+    log(f"wrote {out / 'assignments'} ({', '.join(course.assignment_ids(solutions))})")

@@ -1,0 +1,65 @@
+"""A throw-away nbgrader course folder, driven exactly as an instructor drives nbgrader.
+
+Used by the nbgrader agreement test and the grading benchmark:
+``make_course`` releases with ``nbgrader generate_assignment``, ``add_submission`` lays
+out submitted/<student>/<assignment>/{notebook, cs231n_lib/}, ``autograde`` runs
+``nbgrader autograde``, and ``nbgrader_scores`` reads the gradebook.
+"""
+
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT_CONFIG = pathlib.Path(__file__).resolve().parents[1] / "nbgrader_config.py"
+ASSIGNMENT_DIR = re.compile(r"^\d\d_\w+$")
+
+
+class NbgraderError(Exception):
+    pass
+
+
+def assignment_ids(solutions):
+    """The assignments of a source folder: its NN_topic subfolders."""
+    return sorted(p.name for p in pathlib.Path(solutions).iterdir() if p.is_dir() and ASSIGNMENT_DIR.match(p.name))
+
+
+def nbgrader(course, *args):
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise NbgraderError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done
+
+
+def make_course(folder, solutions):
+    """Copy the instructor's source into ``folder`` and generate every assignment there."""
+    folder = pathlib.Path(folder)
+    shutil.copy(ROOT_CONFIG, folder / "nbgrader_config.py")
+    shutil.copytree(solutions, folder / "solutions", ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    for assignment in assignment_ids(folder / "solutions"):
+        nbgrader(folder, "generate_assignment", assignment, "--force")
+    return folder
+
+
+def add_submission(course, student, assignment, lib):
+    """Submit the released notebook with the library ``lib`` as ``student``'s work."""
+    target = pathlib.Path(course) / "submitted" / student / assignment
+    shutil.copytree(pathlib.Path(course) / "assignments" / assignment, target)
+    shutil.copytree(lib, target / "cs231n_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def autograde(course, assignment, student=None):
+    args = ["autograde", assignment, "--force"] + ([f"--student={student}"] if student else [])
+    return nbgrader(course, *args)
+
+
+def nbgrader_scores(course, assignment, student):
+    """{grade cell name: auto score} of one autograded notebook, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{pathlib.Path(course) / 'gradebook.db'}") as gb:
+        notebook = gb.find_submission_notebook(assignment, assignment, student)
+        return {g.name: g.auto_score for g in notebook.grades}
