@@ -6,6 +6,7 @@ out submitted/<student>/<assignment>/{notebook, cs231n_lib/}, ``autograde`` runs
 ``nbgrader autograde``, and ``nbgrader_scores`` reads the gradebook.
 """
 
+import os
 import pathlib
 import re
 import shutil
@@ -26,8 +27,12 @@ def assignment_ids(solutions):
 
 
 def nbgrader(course, *args):
+    # nbgrader calls the `alembic` command of its environment: put that environment's
+    # scripts first on PATH even when this Python was started by its full path.
+    scripts = os.path.dirname(sys.executable)
+    env = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise NbgraderError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done
