@@ -1,0 +1,288 @@
+"""Tests of the provided modules: optim, fc_net, solver and plotting."""
+
+import numpy as np
+import pytest
+
+from cs231n_lib import fc_net, optim, solver
+
+ACTIVATION_NAMES = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "linear"]
+
+
+def numeric_gradient(f, x, h=1e-5):
+    """Centred differences of the scalar f() with respect to every entry of x (in place)."""
+    grad = np.zeros_like(x)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old + h
+        plus = f()
+        x[ix] = old - h
+        minus = f()
+        x[ix] = old
+        grad[ix] = (plus - minus) / (2 * h)
+    return grad
+
+
+def rel_error(a, b):
+    # Over the whole array, not per element: an entry whose true gradient is exactly 0
+    # gets ~1e-10 of rounding noise numerically, which per element would look like 100%.
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
+
+
+def make_data(n_train=200, n_val=50, dim=40, classes=10, seed=0):
+    """Gaussian blobs, one per class: learnable, but not instantly."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((classes, dim))
+    def split(n):
+        y = rng.integers(classes, size=n)
+        return centres[y] + 0.8 * rng.standard_normal((n, dim)), y
+    X_train, y_train = split(n_train)
+    X_val, y_val = split(n_val)
+    return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
+
+
+# ---------------------------------------------------------------- optim
+
+
+def test_sgd_step_and_default_learning_rate():
+    w, dw = np.array([1.0, -2.0]), np.array([0.5, 1.0])
+    next_w, config = optim.sgd(w, dw, {"learning_rate": 0.1})
+    np.testing.assert_allclose(next_w, [0.95, -2.1])
+    np.testing.assert_array_equal(w, [1.0, -2.0])  # the input is not modified
+    _, config = optim.sgd(w, dw, None)
+    assert config["learning_rate"] == 1e-2
+
+
+# ---------------------------------------------------------------- fc_net
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+@pytest.mark.parametrize("loss,reg", [("softmax", 0.0), ("softmax", 0.7), ("svm", 0.3)])
+def test_fc_net_gradients_match_numeric(activation, loss, reg):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((5, 6))
+    y = np.array([0, 1, 2, 3, 1])
+    model = fc_net.FullyConnectedNet([7, 5], input_dim=6, num_classes=4, activation=activation,
+                                     weight_scale=0.5, reg=reg, loss=loss, seed=3)
+    _, grads = model.loss(X, y)
+    assert set(grads) == set(model.params) == {"W1", "b1", "W2", "b2", "W3", "b3"}
+    for name, param in model.params.items():
+        num = numeric_gradient(lambda: model.loss(X, y)[0], param)
+        assert grads[name].shape == param.shape
+        assert rel_error(num, grads[name]) < 1e-6, name
+
+
+def test_regularization_adds_half_reg_sum_of_squared_weights():
+    X, y = np.ones((3, 4)), np.array([0, 1, 2])
+    plain = fc_net.FullyConnectedNet([5], input_dim=4, num_classes=3, weight_scale=0.1)
+    regd = fc_net.FullyConnectedNet([5], input_dim=4, num_classes=3, weight_scale=0.1, reg=2.0)
+    penalty = 0.5 * 2.0 * sum(np.sum(regd.params[k] ** 2) for k in ("W1", "W2"))
+    assert regd.loss(X, y)[0] == pytest.approx(plain.loss(X, y)[0] + penalty)
+
+
+def test_fc_net_scores_shape_init_and_seed():
+    model = fc_net.FullyConnectedNet([20, 30], weight_scale=1e-2, seed=0)
+    assert model.loss(np.zeros((8, 40))).shape == (8, 10)
+    assert model.params["W1"].shape == (40, 20) and model.params["W3"].shape == (30, 10)
+    assert np.all(model.params["b2"] == 0)
+    assert model.params["W1"].std() == pytest.approx(1e-2, rel=0.1)
+    expected = 1e-2 * np.random.default_rng(0).standard_normal((40, 20))
+    np.testing.assert_array_equal(model.params["W1"], expected)
+    other = fc_net.FullyConnectedNet([20, 30], seed=1)
+    assert not np.array_equal(model.params["W1"], other.params["W1"])
+    assert fc_net.FullyConnectedNet([], dtype=np.float32).loss(np.zeros((2, 40))).dtype == np.float32
+
+
+def test_linear_stack_is_one_linear_map():
+    model = fc_net.FullyConnectedNet([6, 5], input_dim=4, num_classes=3, activation="linear",
+                                     weight_scale=1.0)
+    p = model.params
+    for k in ("b1", "b2", "b3"):
+        p[k] += np.random.default_rng(0).standard_normal(p[k].shape)
+    W = p["W1"] @ p["W2"] @ p["W3"]
+    b = (p["b1"] @ p["W2"] + p["b2"]) @ p["W3"] + p["b3"]
+    X = np.random.default_rng(1).standard_normal((7, 4))
+    np.testing.assert_allclose(model.loss(X), X @ W + b)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"hidden_dims": [10, -1]}, {"hidden_dims": [0]}, {"hidden_dims": [10], "input_dim": 0},
+    {"hidden_dims": [10], "activation": "relux"}, {"hidden_dims": [10], "loss": "hinge"},
+    {"hidden_dims": [10], "reg": -1.0}, {"hidden_dims": [10], "dropout_keep_ratio": 0.0},
+    {"hidden_dims": [10], "normalization": "groupnorm"},
+])
+def test_fc_net_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        fc_net.FullyConnectedNet(**kwargs)
+
+
+def test_unknown_activation_names_the_choices():
+    with pytest.raises(ValueError, match="leaky_relu"):
+        fc_net.FullyConnectedNet([10], activation="swish")
+
+
+@pytest.mark.parametrize("kwargs", [{"normalization": "batchnorm"}, {"dropout_keep_ratio": 0.5}])
+def test_later_features_are_announced(kwargs):
+    with pytest.raises(NotImplementedError, match="notebook 04"):
+        fc_net.FullyConnectedNet([10], **kwargs)
+
+
+# ---------------------------------------------------------------- solver
+
+
+def test_solver_overfits_small_subset():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((50, 40)), rng.integers(10, size=50)  # random labels: memorize
+    # Validating on the training set too: the best params kept at the end are then the
+    # ones that fit the training set best.
+    data = {"X_train": X, "y_train": y, "X_val": X, "y_val": y}
+    model = fc_net.FullyConnectedNet([100], weight_scale=1e-1)
+    s = solver.Solver(model, data, optim_config={"learning_rate": 0.2}, num_epochs=60,
+                      batch_size=25, progress=False).train()
+    assert s.check_accuracy(X, y) == 1.0
+    assert s.loss_history[-1] < 0.2 * s.loss_history[0]
+    assert len(s.loss_history) == 60 * 2 and len(s.val_acc_history) == 60
+
+
+def test_minibatches_without_replacement_and_partial_last_batch():
+    data = make_data(n_train=53)
+    data["X_train"][:, 0] = np.arange(53)  # column 0 identifies each example
+    model = fc_net.FullyConnectedNet([5])
+    batches, original_loss = [], model.loss
+    def recording_loss(X, y=None):
+        if y is not None:
+            batches.append(X[:, 0].astype(int))
+        return original_loss(X, y)
+    model.loss = recording_loss
+    solver.Solver(model, data, num_epochs=3, batch_size=10, progress=False).train()
+    assert len(batches) == 3 * 6 and [len(b) for b in batches[:6]] == [10] * 5 + [3]
+    for epoch in range(3):
+        seen = np.concatenate(batches[6 * epoch:6 * epoch + 6])
+        assert sorted(seen) == list(range(53))  # every example exactly once
+    assert not np.array_equal(np.concatenate(batches[:6]), np.concatenate(batches[6:12]))
+
+
+def _run(seed, **kwargs):
+    model = fc_net.FullyConnectedNet([20], weight_scale=0.1, seed=0)
+    return solver.Solver(model, make_data(), optim_config={"learning_rate": 0.1}, seed=seed,
+                         num_epochs=3, batch_size=32, num_train_samples=100, progress=False,
+                         **kwargs).train()
+
+
+def test_same_seed_same_run_different_seed_different_run():
+    a, b, c = _run(seed=5), _run(seed=5), _run(seed=6)
+    assert a.loss_history == b.loss_history and a.val_acc_history == b.val_acc_history
+    assert a.train_acc_history == b.train_acc_history
+    for k in a.model.params:
+        np.testing.assert_array_equal(a.model.params[k], b.model.params[k])
+    assert a.loss_history != c.loss_history
+
+
+def test_model_ends_with_best_params():
+    s = _run(seed=0)
+    assert s.best_val_acc == max(s.val_acc_history)
+    assert s.check_accuracy(s.data["X_val"], s.data["y_val"]) == s.best_val_acc
+    for k, v in s.best_params.items():
+        np.testing.assert_array_equal(s.model.params[k], v)
+        assert v is not s.model.params[k]  # a copy, not an alias
+
+
+def test_lr_schedule_and_lr_history():
+    s = _run(seed=0, lr_schedule=lambda epoch: 0.5 ** epoch)
+    assert s.lr_history == pytest.approx([0.1, 0.05, 0.025])
+    assert _run(seed=0).lr_history == pytest.approx([0.1] * 3)
+    data, model = make_data(), fc_net.FullyConnectedNet([5])
+    with pytest.raises(ValueError, match="learning_rate"):
+        solver.Solver(model, data, lr_schedule=lambda e: 1.0)
+
+
+def test_callable_update_rule_with_own_config_per_param():
+    seen = []
+    def counting_sgd(w, dw, config):
+        config["steps"] = config.get("steps", 0) + 1
+        seen.append(id(config))
+        return w - 0.1 * dw, config
+    s = _run(seed=0, update_rule=counting_sgd)
+    iterations = len(s.loss_history)
+    assert all(c["steps"] == iterations for c in s.optim_configs.values())
+    assert len(set(seen)) == len(s.model.params)  # one config object per parameter
+    assert s.val_acc_history[-1] > 0.3  # it actually trains (chance is 0.1)
+
+
+def test_diverging_run_warns_and_stops():
+    model = fc_net.FullyConnectedNet([50], weight_scale=1.0)
+    s = solver.Solver(model, make_data(), optim_config={"learning_rate": 1e12},
+                      num_epochs=5, batch_size=20, progress=False)
+    with pytest.warns(RuntimeWarning, match="learning rate"):
+        s.train()
+    assert s.diverged and not np.isfinite(s.loss_history[-1])
+    assert len(s.loss_history) < 5 * 10
+    assert all(np.all(np.isfinite(v)) for v in model.params.values())
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    ({"update_rule": "sgdd"}, ValueError, "sgd"),
+    ({"update_rule": 3}, TypeError, "update_rule"),
+    ({"batch_size": 0}, ValueError, "batch_size"),
+    ({"num_epochs": -1}, ValueError, "num_epochs"),
+])
+def test_solver_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        solver.Solver(fc_net.FullyConnectedNet([5]), make_data(), **kwargs)
+
+
+def test_solver_rejects_missing_data():
+    data = make_data()
+    del data["y_val"]
+    with pytest.raises(ValueError, match="y_val"):
+        solver.Solver(fc_net.FullyConnectedNet([5]), data)
+
+
+def test_progress_false_prints_nothing_and_verbose_prints(capsys):
+    _run(seed=0)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    _run(seed=0, verbose=True)
+    assert "epoch 3 / 3" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- plotting
+
+
+def test_plots_have_titles_and_labels():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from cs231n_lib import activations, plotting
+
+    fig = plotting.plot_history({"a": _run(seed=0), "b": _run(seed=1)}, smooth=3)
+    for ax in fig.axes:
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    ax = plotting.plot_function_and_derivative(activations.tanh_forward,
+                                               activations.tanh_backward)
+    assert ax.get_title() == "tanh"
+    x, derivative = ax.lines[1].get_data()
+    np.testing.assert_allclose(derivative, 1 - np.tanh(x) ** 2)
+    fig = plotting.show_histograms({f"layer {i}": np.random.randn(100) for i in range(7)})
+    assert sum(ax.get_visible() for ax in fig.axes) == 7
+    plt.close("all")
+
+
+def test_plot_history_of_a_diverged_run_is_readable():
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from cs231n_lib import plotting
+
+    class Run:  # what plot_history reads from a Solver
+        loss_history = [2.3, 2.0, 1e306, np.inf]
+        train_acc_history, val_acc_history = [0.2], [0.1]
+
+    for log_loss in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no overflow warnings from matplotlib
+            fig = plotting.plot_history({"diverged": Run()}, smooth=None, log_loss=log_loss)
+            fig.canvas.draw()
+        assert fig.axes[0].get_ylim()[1] < 100  # the axis is not stretched to 1e306
+    plt.close("all")
