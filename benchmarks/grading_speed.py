@@ -1,0 +1,66 @@
+"""Seconds per submission: `autograder grade` versus `nbgrader autograde`, in one run.
+
+Three example submissions (the reference, the untouched stubs, a buggy library) of every
+assignment are graded both ways in a temporary nbgrader course:
+
+* ours: one `python -m autograder grade --lib DIR` process per submission, all assignments;
+* nbgrader: one `nbgrader autograde ASSIGNMENT --student S` per submission and assignment,
+  as an instructor grading one submission at a time would run it.
+
+Usage: python benchmarks/grading_speed.py [--repeat N]
+"""
+
+import argparse
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "solutions"))
+sys.path.insert(0, str(ROOT))
+
+import mutants  # noqa: E402
+from autograder import course  # noqa: E402
+
+
+def timed(func):
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=1, help="grade every submission this many times (default 1)")
+    args = parser.parse_args()
+    solutions = ROOT / "solutions"
+    assignments = course.assignment_ids(solutions)
+    with tempfile.TemporaryDirectory(prefix="cs231n-bench-") as tmp:
+        tmp = pathlib.Path(tmp)
+        folder = course.make_course(tmp / "course", solutions)
+        libs = {"reference": solutions / "cs231n_lib", "stubs": ROOT / "cs231n_lib",
+                "buggy": mutants.apply(solutions / "cs231n_lib", tmp / "buggy" / "cs231n_lib", mutants.DEMO_BUGS)}
+        for student, lib in libs.items():
+            for assignment in assignments:
+                course.add_submission(folder, student, assignment, lib)
+        ours, theirs = [], []
+        for _ in range(args.repeat):
+            for student, lib in libs.items():
+                ours.append(timed(lambda: subprocess.run(
+                    [sys.executable, "-m", "autograder", "grade", "--lib", str(lib), "--quiet"],
+                    cwd=ROOT, capture_output=True)))
+                theirs.append(sum(timed(lambda: course.autograde(folder, a, student)) for a in assignments))
+                print(f"  {student:<10} autograder grade {ours[-1]:6.2f} s   nbgrader autograde {theirs[-1]:6.2f} s",
+                      flush=True)
+    mean_ours, mean_theirs = statistics.mean(ours), statistics.mean(theirs)
+    print(f"\nassignments: {', '.join(assignments)}; {len(ours)} submissions graded each way")
+    print(f"autograder grade:    {mean_ours:6.2f} s per submission (target <= 3 s)")
+    print(f"nbgrader autograde:  {mean_theirs:6.2f} s per submission")
+    print(f"ratio nbgrader / ours: {mean_theirs / mean_ours:5.1f}x")
+
+
+if __name__ == "__main__":
+    main()
