@@ -1,0 +1,10 @@
+"""cs231n_lib: the numpy library you build while working through the notebooks.
+
+Each module follows one notebook:
+
+* ``gradient_check`` and ``layers`` -- 00_gradients
+* ``activations`` -- 01_activations
+
+``data``, ``solver``, ``fc_net``, ``optim`` and ``plotting`` are provided code that the
+notebooks build on; you do not need to change them.
+"""
