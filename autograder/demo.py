@@ -2,21 +2,22 @@
 
 * reference -- the instructor's solutions/cs231n_lib: full marks;
 * stubs     -- the released cs231n_lib/, untouched: zero, every check saying what to do;
-* buggy     -- the reference with a few realistic bugs (solutions/mutants.py DEMO_BUGS).
+* buggy     -- the reference with the realistic bugs named in DEMO_BUGS applied (they are
+               defined with the hidden checks, in solutions/hidden_checks/).
 """
 
-import importlib.util
 import pathlib
 import tempfile
 
-from . import grading, release, report
+from . import grading, mutation, release, report
+
+DEMO_BUGS = ["affine_forgets_bias", "softmax_unstable", "relu_gradient_at_zero", "sigmoid_backward_drops_factor",
+             "elu_forgets_alpha"]
 
 
-def load_mutants(solutions):
-    spec = importlib.util.spec_from_file_location("_demo_mutants", solutions / "mutants.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def buggy_library(solutions, target):
+    bugs = [m for m in mutation.load_mutants(solutions / "hidden_checks") if m.name in DEMO_BUGS]
+    return mutation.apply(solutions / "cs231n_lib", target, bugs)
 
 
 def run(solutions):
@@ -24,10 +25,9 @@ def run(solutions):
     root = solutions.parent
     print("== Releasing the course from", solutions)
     release.release(solutions, root)
-    mutants = load_mutants(solutions)
     summary = []
     with tempfile.TemporaryDirectory(prefix="cs231n-demo-") as tmp:
-        buggy = mutants.apply(solutions / "cs231n_lib", pathlib.Path(tmp) / "cs231n_lib", mutants.DEMO_BUGS)
+        buggy = buggy_library(solutions, pathlib.Path(tmp) / "cs231n_lib")
         for label, lib in [("reference", solutions / "cs231n_lib"), ("stubs", root / "cs231n_lib"), ("buggy", buggy)]:
             print(f"\n== Grading the {label} submission ({lib})\n")
             results = grading.grade(lib, solutions=solutions)
@@ -37,5 +37,5 @@ def run(solutions):
     print(f"{'submission':<12} {'score':>6} {'max':>5}")
     for label, score, most in summary:
         print(f"{label:<12} {score:>6g} {most:>5g}")
-    print(f"\nThe buggy library carries these bugs: {', '.join(mutants.DEMO_BUGS)}")
+    print(f"\nThe buggy library carries these bugs: {', '.join(DEMO_BUGS)}")
     return 0

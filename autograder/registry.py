@@ -53,6 +53,24 @@ def check(assignment, points, tags, hidden=False, timeout=10.0):
     return register
 
 
+def hidden_modules(hidden_dir):
+    """The instructor's hidden-check modules (solutions/hidden_checks/nbNN_topic.py)."""
+    modules = []
+    for path in sorted(pathlib.Path(hidden_dir).glob("nb*.py")):
+        name = f"_hidden_checks_{path.stem}"
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        modules.append(sys.modules[name])
+    return modules
+
+
 def load_checks(hidden_dir=None):
     """Import the visible checks and, given the instructor's folder of them, the hidden ones."""
     from . import checks
@@ -60,13 +78,7 @@ def load_checks(hidden_dir=None):
     for info in pkgutil.iter_modules(checks.__path__):
         importlib.import_module(f"{checks.__name__}.{info.name}")
     if hidden_dir is not None:
-        for path in sorted(pathlib.Path(hidden_dir).glob("nb*.py")):
-            name = f"_hidden_checks_{path.stem}"
-            if name not in sys.modules:
-                spec = importlib.util.spec_from_file_location(name, path)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[name] = module
-                spec.loader.exec_module(module)
+        hidden_modules(hidden_dir)
     return {n: c for n, c in sorted(REGISTRY.items(), key=lambda kv: kv[1].assignment)
             if hidden_dir is not None or not c.hidden}
 

@@ -19,11 +19,9 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "solutions"))
 sys.path.insert(0, str(ROOT))
 
-import mutants  # noqa: E402
-from autograder import course  # noqa: E402
+from autograder import course, demo  # noqa: E402
 
 
 def timed(func):
@@ -42,7 +40,7 @@ def main():
         tmp = pathlib.Path(tmp)
         folder = course.make_course(tmp / "course", solutions)
         libs = {"reference": solutions / "cs231n_lib", "stubs": ROOT / "cs231n_lib",
-                "buggy": mutants.apply(solutions / "cs231n_lib", tmp / "buggy" / "cs231n_lib", mutants.DEMO_BUGS)}
+                "buggy": demo.buggy_library(solutions, tmp / "buggy" / "cs231n_lib")}
         for student, lib in libs.items():
             for assignment in assignments:
                 course.add_submission(folder, student, assignment, lib)

@@ -4,8 +4,8 @@ import importlib
 
 import pytest
 
-from conftest import REFERENCE_LIB, failed, lib_with, mutants
-from autograder import grading
+from conftest import MUTANTS, REFERENCE_LIB, failed, lib_with
+from autograder import grading, mutation
 from autograder.registry import load_checks
 
 ALL_CHECKS = load_checks(grading.hidden_checks_dir())
@@ -23,16 +23,16 @@ def test_the_stubs_fail_every_check_and_say_so(stub_results):
         assert "is not implemented yet" in t["output"], t
 
 
-@pytest.mark.parametrize("mutant", mutants.MUTANTS, ids=lambda m: m.name)
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
 def test_each_realistic_bug_fails_its_checks(mutant, tmp_path):
-    lib = mutants.apply(REFERENCE_LIB, tmp_path / "cs231n_lib", [mutant.name])
+    lib = mutation.apply(REFERENCE_LIB, tmp_path / "cs231n_lib", [mutant])
     assignments = {ALL_CHECKS[name].assignment for name in mutant.breaks}
     results = grading.grade(lib, assignments=sorted(assignments))
     assert set(mutant.breaks) <= failed(results)
 
 
 def test_every_check_is_broken_by_some_bug():
-    broken = {name for m in mutants.MUTANTS for name in m.breaks}
+    broken = {name for m in MUTANTS for name in m.breaks}
     assert broken == set(ALL_CHECKS)
 
 

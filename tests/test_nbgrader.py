@@ -11,8 +11,8 @@ import filecmp
 
 import pytest
 
-from conftest import REFERENCE_LIB, SOLUTIONS, STUB_LIB, lib_with, mutants
-from autograder import course, grading
+from conftest import DEMO_BUGS, REFERENCE_LIB, SOLUTIONS, STUB_LIB, lib_with
+from autograder import course, grading, mutation
 
 ASSIGNMENTS = course.assignment_ids(SOLUTIONS)
 
@@ -24,7 +24,7 @@ def graded(tmp_path_factory):
     libs = {
         "reference": REFERENCE_LIB,
         "stubs": STUB_LIB,
-        "buggy": mutants.apply(REFERENCE_LIB, libs_dir / "buggy" / "cs231n_lib", mutants.DEMO_BUGS),
+        "buggy": mutation.apply(REFERENCE_LIB, libs_dir / "buggy" / "cs231n_lib", DEMO_BUGS),
         # correct, but overflows in exp for x = -1000: a RuntimeWarning on stderr
         "warns": lib_with(libs_dir / "warns", "activations",
                           "def sigmoid_forward(x):\n    out = 1 / (1 + np.exp(-x))\n    return out, out"),

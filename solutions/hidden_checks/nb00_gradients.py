@@ -8,6 +8,7 @@ import numpy as np
 
 from autograder.codec import Probe
 from autograder.gradcheck import matches_reference
+from autograder.mutation import Mutant
 from autograder.probes import cubic_sum_grad, tanh_square_grad
 from autograder.registry import CheckFailed, check, close, scalar, unpack
 
@@ -60,3 +61,33 @@ def losses_hidden(lib, ref, rng):
             regime = f"{name} (N={n}, C={c}, scores ~ {scale:g})"
             close(f"{regime}: loss", scalar(f"{name}: loss", loss), ref_loss, 1e-7, "the reference")
             close(f"{regime}: dx", dx, ref_dx, 1e-7, "the reference")
+
+
+# Realistic bugs, each a one-line change to the reference: tests/test_checks.py asserts
+# that every check named in `breaks` fails when the bug is applied.
+MUTANTS = [
+    Mutant("rel_error_absolute", "gradient_check",
+           "float(np.max(diff / scale))", "float(np.max(diff))",
+           ("rel_error", "gradient_check_hidden")),
+    Mutant("numeric_gradient_not_restored", "gradient_check",
+           "        x[ix] = old\n        grad[ix] = (f_plus - f_minus) / (2 * h)",
+           "        grad[ix] = (f_plus - f_minus) / (2 * h)",
+           ("eval_numerical_gradient", "gradient_check_hidden")),
+    Mutant("numeric_gradient_array_divides_by_h", "gradient_check",
+           "grad[ix] = np.sum((f_plus - f_minus) * df) / (2 * h)", "grad[ix] = np.sum((f_plus - f_minus) * df) / h",
+           ("eval_numerical_gradient_array", "gradient_check_hidden")),
+    Mutant("affine_forgets_bias", "layers", "out = x.reshape(x.shape[0], -1) @ w + b",
+           "out = x.reshape(x.shape[0], -1) @ w", ("affine_forward", "affine_hidden")),
+    Mutant("affine_db_mean", "layers", "db = dout.sum(axis=0)", "db = dout.mean(axis=0)",
+           ("affine_backward", "affine_hidden")),
+    Mutant("relu_leaks", "layers", "out = np.maximum(x, 0)", "out = np.maximum(x, 0.01 * x)",
+           ("relu_forward", "relu_hidden")),
+    Mutant("relu_gradient_at_zero", "layers", "dx = dout * (x > 0)", "dx = dout * (x >= 0)",
+           ("relu_backward", "relu_hidden")),
+    Mutant("softmax_unstable", "layers", "shifted = x - x.max(axis=1, keepdims=True)", "shifted = x",
+           ("softmax_loss", "losses_hidden")),
+    Mutant("softmax_dx_not_averaged", "layers", "    dx /= n\n", "",
+           ("softmax_loss", "losses_hidden")),
+    Mutant("svm_counts_correct_class", "layers", "    margins[rows, y] = 0\n", "",
+           ("svm_loss", "losses_hidden")),
+]

@@ -7,6 +7,7 @@ Instructor-only: this folder is never released.
 import numpy as np
 
 from autograder.gradcheck import matches_reference
+from autograder.mutation import Mutant
 from autograder.registry import check
 
 A = "01_activations"
@@ -50,3 +51,35 @@ def maxout_hidden(lib, ref, rng):
                 rng.standard_normal((m, k)).astype(dtype)]
         matches_reference(lib, ref, "activations.maxout_forward", "activations.maxout_backward", args,
                           ["dx", "dw", "db"], rng, tol, f" (x {(n, *dims)}, K={k}, {np.dtype(dtype).name})")
+
+
+# Realistic bugs, each a one-line change to the reference: tests/test_checks.py asserts
+# that every check named in `breaks` fails when the bug is applied.
+MUTANTS = [
+    Mutant("sigmoid_negative_branch", "activations", "1.0 / (1.0 + z), z / (1.0 + z)", "1.0 / (1.0 + z), 1.0 / (1.0 + z)",
+           ("sigmoid_forward", "sigmoid_hidden")),
+    Mutant("sigmoid_backward_drops_factor", "activations", "dx = dout * out * (1.0 - out)", "dx = dout * out",
+           ("sigmoid_backward", "sigmoid_hidden")),
+    Mutant("tanh_by_exponentials", "activations", "out = np.tanh(x)",
+           "out = (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))", ("tanh_forward", "tanh_hidden")),
+    Mutant("tanh_backward_squares_wrong", "activations", "dx = dout * (1.0 - out**2)", "dx = dout * (1.0 - out) ** 2",
+           ("tanh_backward", "tanh_hidden")),
+    Mutant("leaky_relu_ignores_alpha", "activations", "out = np.where(x > 0, x, alpha * x)",
+           "out = np.where(x > 0, x, 0.01 * x)", ("leaky_relu_forward", "leaky_relu_hidden")),
+    Mutant("leaky_relu_backward_dead", "activations", "dx = dout * np.where(x > 0, 1.0, alpha)",
+           "dx = dout * np.where(x > 0, 1.0, 0.0)", ("leaky_relu_backward", "leaky_relu_hidden")),
+    Mutant("elu_forgets_alpha", "activations", "negative_part = alpha * np.expm1(np.minimum(x, 0))",
+           "negative_part = np.expm1(np.minimum(x, 0))", ("elu_forward", "elu_hidden")),
+    Mutant("elu_backward_forgets_alpha", "activations", "np.where(x > 0, 1.0, out + alpha)", "np.where(x > 0, 1.0, out)",
+           ("elu_backward", "elu_hidden")),
+    Mutant("gelu_without_half", "activations", "out = 0.5 * x * (1.0 + t)", "out = x * (1.0 + t)",
+           ("gelu_forward", "gelu_hidden")),
+    Mutant("gelu_backward_one_term", "activations",
+           "dx = dout * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t**2) * du_dx)", "dx = dout * 0.5 * (1.0 + t)",
+           ("gelu_backward", "gelu_hidden")),
+    Mutant("maxout_min_instead_of_max", "activations", "winner = z.argmax(axis=2)", "winner = z.argmin(axis=2)",
+           ("maxout_forward", "maxout_hidden")),
+    Mutant("maxout_backward_all_pieces", "activations",
+           "np.put_along_axis(dz, winner[..., None], dout[..., None], axis=2)", "dz[:] = dout[..., None]",
+           ("maxout_backward", "maxout_hidden")),
+]
