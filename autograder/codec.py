@@ -32,6 +32,13 @@ class Probe:
         self.name = name
 
 
+class Rng:
+    """A fresh ``numpy.random.default_rng(seed)``, made on the other side of the boundary."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+
 def encode(value, keep=None):
     """Message bytes for ``value``. ``keep(obj) -> ident`` stores what cannot be encoded."""
     arrays = []
@@ -54,6 +61,8 @@ def encode(value, keep=None):
             return {"opaque": v.ident, "type": v.type_name}
         if isinstance(v, Probe):
             return {"probe": v.name}
+        if isinstance(v, Rng):
+            return {"rng": v.seed}
         if keep is None:
             raise TypeError(f"cannot send a {type(v).__name__}")
         return {"opaque": keep(v), "type": type(v).__name__}

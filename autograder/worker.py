@@ -79,6 +79,10 @@ class Library:
     def resolve(self, node):
         if "opaque" in node:
             return self.objects[node["opaque"]]
+        if "rng" in node:
+            import numpy as np
+
+            return np.random.default_rng(node["rng"])
         return probes.PROBES[node["probe"]]
 
 

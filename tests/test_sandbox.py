@@ -108,6 +108,16 @@ def test_the_codec_round_trips_plain_values():
     assert back["a"][1] == [1, 2.5, None, True, "s"] and back["b"].dtype == np.float32 and np.isnan(back["c"])
 
 
+def test_a_seeded_generator_crosses_the_boundary(tmp_path):
+    from autograder.codec import Rng
+    from autograder.sandbox import Sandbox
+
+    lib = lib_with(tmp_path, "layers", "def draw(rng, n):\n    return rng.standard_normal(n)")
+    with Sandbox(lib) as sandbox:
+        first, again = sandbox.call("layers.draw", Rng(5), 4), sandbox.call("layers.draw", Rng(5), 4)
+    assert np.array_equal(first, again) and np.array_equal(first, np.random.default_rng(5).standard_normal(4))
+
+
 def test_an_unusual_cache_stays_in_the_worker(tmp_path):
     lib = lib_with(tmp_path, "activations",
                    "_f, _b = sigmoid_forward, sigmoid_backward\n"
