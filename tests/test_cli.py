@@ -72,3 +72,15 @@ def test_list_shows_every_check_with_points():
     done = run("list")
     assert done.returncode == 0
     assert "maxout_hidden" in done.stdout and "layers.affine_backward" in done.stdout
+
+
+def test_the_demo_releases_and_grades_three_submissions(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    done = run("demo", "--solutions", tmp_path / "solutions")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "cs231n_lib" / "layers.py").is_file() and (tmp_path / "assignments").is_dir()
+    rows = dict(line.split()[:2] for line in done.stdout.split("== Summary")[1].splitlines()[2:5])
+    maximum = run("grade", "--lib", REFERENCE_LIB, "--quiet").stdout.split("TOTAL")[1].split()[1]
+    assert rows["reference"] == maximum and rows["stubs"] == "0" and 0 < float(rows["buggy"]) < float(maximum)
