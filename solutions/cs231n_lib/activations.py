@@ -160,7 +160,7 @@ def gelu_forward(x):
     """
     out, cache = None, None
     ### BEGIN SOLUTION
-    u = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
+    u = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x * x * x)  # x * x * x: much faster than x**3
     t = np.tanh(u)
     out = 0.5 * x * (1.0 + t)
     cache = (x, t)
