@@ -41,6 +41,7 @@ def nbgrader(course, *args):
 def make_course(folder, solutions):
     """Copy the instructor's source into ``folder`` and generate every assignment there."""
     folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT_CONFIG, folder / "nbgrader_config.py")
     shutil.copytree(solutions, folder / "solutions", ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     for assignment in assignment_ids(folder / "solutions"):
