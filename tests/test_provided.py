@@ -92,6 +92,49 @@ def test_fc_net_scores_shape_init_and_seed():
     assert fc_net.FullyConnectedNet([], dtype=np.float32).loss(np.zeros((2, 40))).dtype == np.float32
 
 
+def test_fc_net_weight_scale_names_and_callables():
+    from cs231n_lib import initializers
+
+    dims = [(40, 300), (300, 300), (300, 10)]
+    he = fc_net.FullyConnectedNet([300, 300], weight_scale="he", seed=4)
+    # The layers draw in order from the net's generator, seeded by `seed`.
+    rng = np.random.default_rng(4)
+    for i, (fan_in, fan_out) in enumerate(dims, start=1):
+        np.testing.assert_array_equal(he.params[f"W{i}"], initializers.he(fan_in, fan_out, rng))
+    assert he.params["W2"].std() == pytest.approx(np.sqrt(2 / 300), rel=0.02)
+    again = fc_net.FullyConnectedNet([300, 300], weight_scale="he", seed=4)
+    np.testing.assert_array_equal(again.params["W2"], he.params["W2"])
+    other = fc_net.FullyConnectedNet([300, 300], weight_scale="he", seed=5)
+    assert not np.array_equal(other.params["W2"], he.params["W2"])
+
+    xavier = fc_net.FullyConnectedNet([300, 300], weight_scale="xavier", seed=0)
+    assert xavier.params["W2"].std() == pytest.approx(1 / np.sqrt(300), rel=0.02)
+    small = fc_net.FullyConnectedNet([300, 300], weight_scale="small_random", seed=0)
+    np.testing.assert_array_equal(small.params["W2"], fc_net.FullyConnectedNet([300, 300], seed=0).params["W2"])
+    assert np.all(fc_net.FullyConnectedNet([20], weight_scale="zeros").params["W1"] == 0)
+    ortho = fc_net.FullyConnectedNet([300, 300], weight_scale="orthogonal", seed=0)
+    np.testing.assert_allclose(ortho.params["W2"].T @ ortho.params["W2"], np.eye(300), atol=1e-10)
+    np.testing.assert_allclose(ortho.params["W1"] @ ortho.params["W1"].T, np.eye(40), atol=1e-10)
+
+    calls = []
+    def constant(fan_in, fan_out, rng):
+        calls.append((fan_in, fan_out, isinstance(rng, np.random.Generator)))
+        return np.full((fan_in, fan_out), 0.5)
+    model = fc_net.FullyConnectedNet([7, 5], input_dim=6, num_classes=3, weight_scale=constant,
+                                     dtype=np.float32)
+    assert calls == [(6, 7, True), (7, 5, True), (5, 3, True)]
+    assert model.params["W2"].dtype == np.float32 and np.all(model.params["W2"] == 0.5)
+    assert np.all(model.params["b2"] == 0)
+
+    with pytest.raises(ValueError, match="orthogonal"):
+        fc_net.FullyConnectedNet([10], weight_scale="kaiming")
+    with pytest.raises(ValueError, match=r"\(6, 7\)"):
+        fc_net.FullyConnectedNet([7], input_dim=6, weight_scale=lambda fan_in, fan_out, rng: np.ones((fan_out, fan_in)))
+    for bad in (-0.1, None, True):
+        with pytest.raises(ValueError, match="weight_scale"):
+            fc_net.FullyConnectedNet([10], weight_scale=bad)
+
+
 def test_linear_stack_is_one_linear_map():
     model = fc_net.FullyConnectedNet([6, 5], input_dim=4, num_classes=3, activation="linear",
                                      weight_scale=1.0)
@@ -120,10 +163,84 @@ def test_unknown_activation_names_the_choices():
         fc_net.FullyConnectedNet([10], activation="swish")
 
 
-@pytest.mark.parametrize("kwargs", [{"normalization": "batchnorm"}, {"dropout_keep_ratio": 0.5}])
+@pytest.mark.parametrize("kwargs", [{"dropout_keep_ratio": 0.5}])
 def test_later_features_are_announced(kwargs):
     with pytest.raises(NotImplementedError, match="notebook 04"):
         fc_net.FullyConnectedNet([10], **kwargs)
+
+
+@pytest.mark.parametrize("normalization", ["batchnorm", "layernorm"])
+@pytest.mark.parametrize("reg", [0.0, 0.5])
+def test_fc_net_with_normalization_gradients_match_numeric(normalization, reg):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((6, 5)) * 2 + 1
+    y = np.array([0, 1, 2, 3, 1, 2])
+    model = fc_net.FullyConnectedNet([7, 5], input_dim=5, num_classes=4, weight_scale=0.5, reg=reg,
+                                     normalization=normalization, seed=4)
+    for i in (1, 2):  # move gamma and beta away from 1 and 0, so their gradients matter
+        model.params[f"gamma{i}"] += rng.uniform(-0.5, 0.5, model.params[f"gamma{i}"].shape)
+        model.params[f"beta{i}"] += rng.uniform(-0.5, 0.5, model.params[f"beta{i}"].shape)
+    loss, grads = model.loss(X, y)  # labels given: train mode, batch statistics
+    assert set(grads) == set(model.params) == {"W1", "b1", "W2", "b2", "W3", "b3",
+                                               "gamma1", "beta1", "gamma2", "beta2"}
+    assert [p["mode"] for p in model.bn_params] == ["train", "train"]
+    penalty = 0.5 * reg * sum(np.sum(model.params[f"W{i}"] ** 2) for i in (1, 2, 3))
+    assert loss > penalty  # gamma and beta are not regularized
+    for name, param in model.params.items():
+        num = numeric_gradient(lambda: model.loss(X, y)[0], param)
+        assert grads[name].shape == param.shape
+        if normalization == "batchnorm" and name in ("b1", "b2"):
+            # A bias before batchnorm is removed with the batch mean: its gradient is 0,
+            # and a relative error between two roundings of 0 means nothing.
+            assert np.abs(grads[name]).max() < 1e-12 and np.abs(num).max() < 1e-8, name
+        else:
+            assert rel_error(num, grads[name]) < 1e-6, name
+
+
+def test_fc_net_batchnorm_test_mode_uses_running_averages():
+    rng = np.random.default_rng(3)
+    model = fc_net.FullyConnectedNet([6], input_dim=4, num_classes=3, weight_scale=1.0,
+                                     normalization="batchnorm", seed=0)
+    model.params["gamma1"] = rng.uniform(0.5, 2, 6)
+    model.params["beta1"] = rng.standard_normal(6)
+    X = rng.standard_normal((8, 4)) + 3
+    p = model.params
+    h = X @ p["W1"] + p["b1"]
+    model.loss(X, np.zeros(8, dtype=int))  # one train step: running = 0.9 * start + 0.1 * batch
+    bn_param = model.bn_params[0]
+    np.testing.assert_allclose(bn_param["running_mean"], 0.1 * h.mean(axis=0))
+    np.testing.assert_allclose(bn_param["running_var"], 0.9 + 0.1 * h.var(axis=0))
+    before = {k: bn_param[k].copy() for k in ("running_mean", "running_var")}
+
+    scores = model.loss(X)  # no labels: test mode
+    assert bn_param["mode"] == "test"
+    normed = (h - before["running_mean"]) / np.sqrt(before["running_var"] + 1e-5)
+    expected = np.maximum(p["gamma1"] * normed + p["beta1"], 0) @ p["W2"] + p["b2"]
+    np.testing.assert_allclose(scores, expected)
+    for k, v in before.items():  # test mode leaves the running averages alone
+        np.testing.assert_array_equal(bn_param[k], v)
+    # ... and scores each example on its own: a batch of one gives the same row.
+    np.testing.assert_allclose(model.loss(X[3:4]), scores[3:4])
+    # Train mode uses the batch statistics instead, so the two modes differ here.
+    batch_normed = (h - h.mean(axis=0)) / np.sqrt(h.var(axis=0) + 1e-5)
+    assert not np.allclose(normed, batch_normed, atol=0.1)
+
+
+def test_fc_net_layernorm_is_the_same_in_both_modes_and_per_example():
+    rng = np.random.default_rng(4)
+    model = fc_net.FullyConnectedNet([6, 5], input_dim=4, num_classes=3, weight_scale=1.0,
+                                     normalization="layernorm", seed=0)
+    X, y = rng.standard_normal((8, 4)), rng.integers(3, size=8)
+    scores = model.loss(X)
+    np.testing.assert_allclose(model.loss(X[:1]), scores[:1])
+    p = model.params
+    h = X @ p["W1"] + p["b1"]
+    h = np.maximum((h - h.mean(axis=1, keepdims=True)) / np.sqrt(h.var(axis=1, keepdims=True) + 1e-5), 0)
+    h = h @ p["W2"] + p["b2"]
+    h = np.maximum((h - h.mean(axis=1, keepdims=True)) / np.sqrt(h.var(axis=1, keepdims=True) + 1e-5), 0)
+    np.testing.assert_allclose(scores, h @ p["W3"] + p["b3"])
+    model.loss(X, y)
+    np.testing.assert_allclose(model.loss(X), scores)  # nothing is learned from a train pass
 
 
 # ---------------------------------------------------------------- solver
@@ -243,6 +360,28 @@ def test_progress_false_prints_nothing_and_verbose_prints(capsys):
     assert captured.out == "" and captured.err == ""
     _run(seed=0, verbose=True)
     assert "epoch 3 / 3" in capsys.readouterr().out
+
+
+def test_solver_validates_a_batchnorm_net_in_test_mode():
+    data = make_data()
+    model = fc_net.FullyConnectedNet([20, 20], weight_scale=0.1, normalization="batchnorm", seed=0)
+    modes, original_loss = [], model.loss
+    def recording_loss(X, y=None):
+        out = original_loss(X, y)
+        modes.append((y is None, model.bn_params[0]["mode"]))
+        return out
+    model.loss = recording_loss
+    s = solver.Solver(model, data, optim_config={"learning_rate": 0.1}, num_epochs=3,
+                      batch_size=32, num_train_samples=100, progress=False).train()
+    assert {m for labels_missing, m in modes if labels_missing} == {"test"}
+    assert {m for labels_missing, m in modes if not labels_missing} == {"train"}
+    assert s.val_acc_history[-1] > 0.5
+    # In test mode each example is scored alone, so the batch size of check_accuracy is
+    # irrelevant, and scoring does not touch the running averages.
+    running = model.bn_params[1]["running_mean"].copy()
+    accs = [s.check_accuracy(data["X_val"], data["y_val"], batch_size=b) for b in (1, 7, 500)]
+    assert accs[0] == accs[1] == accs[2]
+    np.testing.assert_array_equal(model.bn_params[1]["running_mean"], running)
 
 
 # ---------------------------------------------------------------- plotting
