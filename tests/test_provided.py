@@ -165,7 +165,7 @@ def test_unknown_activation_names_the_choices():
 
 @pytest.mark.parametrize("kwargs", [{"dropout_keep_ratio": 0.5}])
 def test_later_features_are_announced(kwargs):
-    with pytest.raises(NotImplementedError, match="notebook 04"):
+    with pytest.raises(NotImplementedError, match="notebook 06"):
         fc_net.FullyConnectedNet([10], **kwargs)
 
 
@@ -382,6 +382,31 @@ def test_solver_validates_a_batchnorm_net_in_test_mode():
     accs = [s.check_accuracy(data["X_val"], data["y_val"], batch_size=b) for b in (1, 7, 500)]
     assert accs[0] == accs[1] == accs[2]
     np.testing.assert_array_equal(model.bn_params[1]["running_mean"], running)
+
+
+def test_solver_restores_the_running_averages_of_the_best_epoch():
+    # The best weights make the best model only with the running averages gathered under
+    # them: after train() the model's bn_params are those of the best epoch.
+    import copy
+
+    data = make_data()
+    model = fc_net.FullyConnectedNet([20, 20], weight_scale=0.1, normalization="batchnorm", seed=0)
+    s = solver.Solver(model, data, optim_config={"learning_rate": 0.5}, num_epochs=8,
+                      batch_size=16, num_train_samples=100, progress=False, seed=3)
+    snapshots, check = [], s.check_accuracy
+
+    def recording(X, y, **kw):
+        if X is data["X_val"]:
+            snapshots.append(copy.deepcopy(model.bn_params))
+        return check(X, y, **kw)
+
+    s.check_accuracy = recording
+    s.train()
+    best = s.val_acc_history.index(s.best_val_acc)
+    assert best < len(snapshots) - 1, "this run must peak before its last epoch"
+    for now, then in zip(model.bn_params, snapshots[best]):
+        np.testing.assert_array_equal(now["running_mean"], then["running_mean"])
+        np.testing.assert_array_equal(now["running_var"], then["running_var"])
 
 
 # ---------------------------------------------------------------- plotting

@@ -4,8 +4,8 @@ Architecture, for L = len(hidden_dims) + 1 affine layers:
 
     {affine - [normalization] - non-linearity - [dropout]} x (L - 1) - affine - loss
 
-The bracketed layers arrive in notebook 04; the forward and backward loops below already
-mark where they go, so adding them changes those lines only.
+Normalization comes with notebook 04; dropout arrives in notebook 06, and the forward
+and backward loops below already mark where it goes, so adding it changes those lines only.
 """
 
 import numpy as np
@@ -100,7 +100,7 @@ class FullyConnectedNet:
         - seed: seed of the generator that draws the weights
         - normalization: None, "batchnorm" or "layernorm", applied between each hidden
           affine layer and its non-linearity
-        - dropout_keep_ratio: 1.0 (notebook 04 adds dropout, 0 < ratio < 1)
+        - dropout_keep_ratio: 1.0 (notebook 06 adds dropout, 0 < ratio < 1)
         """
         # Check everything before building anything, so a typo fails here, with the
         # valid choices, rather than as a shape error deep inside loss().
@@ -125,7 +125,7 @@ class FullyConnectedNet:
             raise ValueError(f"dropout_keep_ratio must be in (0, 1], got {dropout_keep_ratio}")
         if dropout_keep_ratio != 1:
             raise NotImplementedError(
-                "dropout is added in notebook 04 (regularization); "
+                "dropout is added in notebook 06 (regularization); "
                 "use dropout_keep_ratio=1.0 for now")
 
         self.hidden_dims = hidden_dims
@@ -188,7 +188,7 @@ class FullyConnectedNet:
                 h, cache["norm"] = norm_forward(h, self.params[f"gamma{i}"], self.params[f"beta{i}"],
                                                 self.bn_params[i - 1])
             h, cache["activation"] = act_forward(h)
-            # notebook 04: dropout goes here, after the non-linearity
+            # notebook 06: dropout goes here, after the non-linearity
             block_caches.append(cache)
         scores, last_cache = layers.affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
@@ -204,7 +204,7 @@ class FullyConnectedNet:
         dh, grads[f"W{L}"], grads[f"b{L}"] = layers.affine_backward(dscores, last_cache)
         for i in range(L - 1, 0, -1):
             cache = block_caches[i - 1]
-            # notebook 04: dropout backward goes here
+            # notebook 06: dropout backward goes here
             dh = act_backward(dh, cache["activation"])
             if self.normalization is not None:
                 norm_backward = NORM_LAYERS[self.normalization][1]
