@@ -4,6 +4,9 @@ Each module follows one notebook:
 
 * ``gradient_check`` and ``layers`` -- 00_gradients
 * ``activations`` -- 01_activations
+* ``preprocessing`` -- 02_preprocessing
+* ``initializers`` -- 03_initialization
+* ``normalization`` -- 04_normalization
 
 ``data``, ``solver``, ``fc_net``, ``optim`` and ``plotting`` are provided code that the
 notebooks build on; you do not need to change them.

@@ -4,13 +4,13 @@ Architecture, for L = len(hidden_dims) + 1 affine layers:
 
     {affine - [normalization] - non-linearity - [dropout]} x (L - 1) - affine - loss
 
-The bracketed layers arrive in notebook 04; the forward and backward loops below already
-mark where they go, so adding them changes those lines only.
+Normalization comes with notebook 04; dropout arrives in notebook 06, and the forward
+and backward loops below already mark where it goes, so adding it changes those lines only.
 """
 
 import numpy as np
 
-from . import activations, layers
+from . import activations, initializers, layers, normalization
 
 
 def _linear_forward(x):
@@ -38,16 +38,43 @@ LOSSES = {"softmax": layers.softmax_loss, "svm": layers.svm_loss}
 
 NORMALIZATIONS = (None, "batchnorm", "layernorm")
 
+# name -> (forward, backward), with the contract of `normalization`.
+NORM_LAYERS = {
+    "batchnorm": (normalization.batchnorm_forward, normalization.batchnorm_backward_alt),
+    "layernorm": (normalization.layernorm_forward, normalization.layernorm_backward),
+}
+
 
 def _is_positive_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+
+
+def _weight_initializer(weight_scale):
+    """weight_scale as a function init(fan_in, fan_out, rng) -> (fan_in, fan_out) array."""
+    if isinstance(weight_scale, str):
+        if weight_scale not in initializers.INITIALIZERS:
+            raise ValueError(f"unknown initializer {weight_scale!r}; "
+                             f"choose one of {sorted(initializers.INITIALIZERS)}")
+        return initializers.INITIALIZERS[weight_scale]
+    if callable(weight_scale):
+        return weight_scale
+    if isinstance(weight_scale, bool) or not isinstance(weight_scale, (int, float, np.number)) \
+            or not weight_scale >= 0:
+        raise ValueError(f"weight_scale must be a number >= 0, the name of an initializer or a "
+                         f"callable init(fan_in, fan_out, rng), got {weight_scale!r}")
+    # Written out rather than via initializers.small_random: a number must keep working
+    # (and give the same weights) before notebook 03 is done.
+    return lambda fan_in, fan_out, rng: weight_scale * rng.standard_normal((fan_in, fan_out))
 
 
 class FullyConnectedNet:
     """Fully connected classifier with a choice of non-linearity and loss.
 
     Parameters live in ``self.params``: W1..WL of shapes (D_in, D_out) and b1..bL of
-    shape (D_out,), where the dimensions run input_dim, *hidden_dims, num_classes.
+    shape (D_out,), where the dimensions run input_dim, *hidden_dims, num_classes. With
+    a normalization, each hidden layer i also has gamma{i} (ones) and beta{i} (zeros) of
+    shape (hidden_dims[i-1],), and ``self.bn_params[i-1]`` is the dict its normalization
+    layer keeps its mode and state in (batchnorm's running averages).
     """
 
     def __init__(self, hidden_dims, input_dim=40, num_classes=10, activation="relu",
@@ -62,13 +89,18 @@ class FullyConnectedNet:
         - num_classes: C
         - activation: one of ACTIVATIONS ("relu", "sigmoid", "tanh", "leaky_relu",
           "elu", "gelu", "linear")
-        - weight_scale: standard deviation of the initial weights (>= 0)
+        - weight_scale: how to draw the initial weights: a number >= 0 (their standard
+          deviation), the name of an initializer in `initializers` ("zeros",
+          "small_random", "xavier", "he", "orthogonal"), or a callable
+          init(fan_in, fan_out, rng) -> (fan_in, fan_out) array; every draw comes from
+          the network's generator, seeded by `seed`
         - reg: L2 regularization strength (>= 0)
         - loss: "softmax" or "svm"
         - dtype: float type of the parameters and the computation
         - seed: seed of the generator that draws the weights
-        - normalization: None (notebook 04 adds "batchnorm" and "layernorm")
-        - dropout_keep_ratio: 1.0 (notebook 04 adds dropout, 0 < ratio < 1)
+        - normalization: None, "batchnorm" or "layernorm", applied between each hidden
+          affine layer and its non-linearity
+        - dropout_keep_ratio: 1.0 (notebook 06 adds dropout, 0 < ratio < 1)
         """
         # Check everything before building anything, so a typo fails here, with the
         # valid choices, rather than as a shape error deep inside loss().
@@ -83,22 +115,17 @@ class FullyConnectedNet:
                              f"choose one of {sorted(ACTIVATIONS)}")
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
-        if not weight_scale >= 0:
-            raise ValueError(f"weight_scale must be >= 0, got {weight_scale}")
+        init_weights = _weight_initializer(weight_scale)
         if not reg >= 0:
             raise ValueError(f"reg must be >= 0, got {reg}")
         if normalization not in NORMALIZATIONS:
             raise ValueError(f"unknown normalization {normalization!r}; "
                              f"choose one of {NORMALIZATIONS}")
-        if normalization is not None:
-            raise NotImplementedError(
-                f"normalization={normalization!r} is added in notebook 04 "
-                "(batch/layer normalization); use normalization=None for now")
         if not 0 < dropout_keep_ratio <= 1:
             raise ValueError(f"dropout_keep_ratio must be in (0, 1], got {dropout_keep_ratio}")
         if dropout_keep_ratio != 1:
             raise NotImplementedError(
-                "dropout is added in notebook 04 (regularization); "
+                "dropout is added in notebook 06 (regularization); "
                 "use dropout_keep_ratio=1.0 for now")
 
         self.hidden_dims = hidden_dims
@@ -115,8 +142,19 @@ class FullyConnectedNet:
         self.params = {}
         for i in range(1, self.num_layers + 1):
             fan_in, fan_out = dims[i - 1], dims[i]
-            self.params[f"W{i}"] = (weight_scale * rng.standard_normal((fan_in, fan_out))).astype(dtype)
+            W = np.asarray(init_weights(fan_in, fan_out, rng))
+            if W.shape != (fan_in, fan_out):
+                raise ValueError(f"weight_scale={weight_scale!r} returned weights of shape {W.shape} "
+                                 f"for layer {i}; they should be (fan_in, fan_out) = {(fan_in, fan_out)}")
+            self.params[f"W{i}"] = W.astype(dtype)
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=dtype)
+        # One state dict per normalization layer: its mode and (batchnorm) running averages.
+        self.bn_params = []
+        if normalization is not None:
+            for i, width in enumerate(hidden_dims, start=1):
+                self.params[f"gamma{i}"] = np.ones(width, dtype=dtype)
+                self.params[f"beta{i}"] = np.zeros(width, dtype=dtype)
+                self.bn_params.append({"mode": "train"})
 
     def loss(self, X, y=None):
         """Scores for X, or the loss and its gradients when labels are given.
@@ -134,7 +172,9 @@ class FullyConnectedNet:
         X = np.asarray(X, dtype=self.dtype)
         # Notebook 04's batchnorm and dropout behave differently in training and at test
         # time; the mode is decided here, once, from whether labels were given.
-        mode = "test" if y is None else "train"  # unused until notebook 04
+        mode = "test" if y is None else "train"
+        for bn_param in self.bn_params:
+            bn_param["mode"] = mode
         act_forward, act_backward = ACTIVATIONS[self.activation]
         L = self.num_layers
 
@@ -143,9 +183,12 @@ class FullyConnectedNet:
         for i in range(1, L):
             cache = {}
             h, cache["affine"] = layers.affine_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
-            # notebook 04: normalization goes here, between affine and non-linearity
+            if self.normalization is not None:
+                norm_forward = NORM_LAYERS[self.normalization][0]
+                h, cache["norm"] = norm_forward(h, self.params[f"gamma{i}"], self.params[f"beta{i}"],
+                                                self.bn_params[i - 1])
             h, cache["activation"] = act_forward(h)
-            # notebook 04: dropout goes here, after the non-linearity
+            # notebook 06: dropout goes here, after the non-linearity
             block_caches.append(cache)
         scores, last_cache = layers.affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
@@ -161,9 +204,11 @@ class FullyConnectedNet:
         dh, grads[f"W{L}"], grads[f"b{L}"] = layers.affine_backward(dscores, last_cache)
         for i in range(L - 1, 0, -1):
             cache = block_caches[i - 1]
-            # notebook 04: dropout backward goes here
+            # notebook 06: dropout backward goes here
             dh = act_backward(dh, cache["activation"])
-            # notebook 04: normalization backward goes here
+            if self.normalization is not None:
+                norm_backward = NORM_LAYERS[self.normalization][1]
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = norm_backward(dh, cache["norm"])
             dh, grads[f"W{i}"], grads[f"b{i}"] = layers.affine_backward(dh, cache["affine"])
 
         # d/dW of 0.5 * reg * sum(W**2) is reg * W; biases are not regularized because

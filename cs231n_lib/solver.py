@@ -36,7 +36,8 @@ class Solver:
     - train_acc_history, val_acc_history: lists of floats, one per epoch
     - lr_history: list of floats, the learning rate of every epoch
     - best_val_acc, best_params: the best validation accuracy and a copy of the params
-      that reached it; the model's params are set to best_params at the end
+      that reached it; the model's params are set to best_params at the end, and so
+      is its normalization state (the running averages in model.bn_params, if any)
     - diverged: True if training stopped because the loss became NaN or inf
     """
 
@@ -107,6 +108,7 @@ class Solver:
         self.lr_history = []
         self.best_val_acc = 0.0
         self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+        self._best_bn_params = copy.deepcopy(getattr(self.model, "bn_params", None))
         self.diverged = False
         # Each parameter carries its own state (e.g. a velocity), hence its own config.
         self.optim_configs = {k: copy.deepcopy(self.optim_config) for k in self.model.params}
@@ -186,6 +188,8 @@ class Solver:
             if val_acc > self.best_val_acc or len(self.val_acc_history) == 1:
                 self.best_val_acc = val_acc
                 self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+                # Running averages belong with the weights they were gathered under.
+                self._best_bn_params = copy.deepcopy(getattr(self.model, "bn_params", None))
 
             epochs.set_postfix(loss=f"{self.loss_history[-1]:.3f}", val_acc=f"{val_acc:.3f}")
             if self.verbose:
@@ -198,4 +202,6 @@ class Solver:
         # Copy into the existing dict: code holding model.params sees the best values.
         for k, v in self.best_params.items():
             self.model.params[k] = v.copy()
+        if self._best_bn_params is not None:
+            self.model.bn_params[:] = copy.deepcopy(self._best_bn_params)
         return self
