@@ -7,7 +7,7 @@ assignment are graded both ways in a temporary nbgrader course:
 * nbgrader: one `nbgrader autograde ASSIGNMENT --student S` per submission and assignment,
   as an instructor grading one submission at a time would run it.
 
-Usage: python benchmarks/grading_speed.py [--repeat N]
+Usage: python benchmarks/grading_speed.py [--assignment 00 01] [--repeat N]
 """
 
 import argparse
@@ -33,9 +33,14 @@ def timed(func):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=1, help="grade every submission this many times (default 1)")
+    parser.add_argument("--assignment", nargs="+", metavar="NN", help="only these assignments (default: all)")
     args = parser.parse_args()
     solutions = ROOT / "solutions"
-    assignments = course.assignment_ids(solutions)
+    assignments = [a for a in course.assignment_ids(solutions)
+                   if not args.assignment or a.split("_")[0] in args.assignment or a in args.assignment]
+    if not assignments:
+        parser.error(f"no assignment matches {args.assignment}")
+    numbers = [a.split("_")[0] for a in assignments]
     with tempfile.TemporaryDirectory(prefix="cs231n-bench-") as tmp:
         tmp = pathlib.Path(tmp)
         folder = course.make_course(tmp / "course", solutions)
@@ -48,7 +53,8 @@ def main():
         for _ in range(args.repeat):
             for student, lib in libs.items():
                 ours.append(timed(lambda: subprocess.run(
-                    [sys.executable, "-m", "autograder", "grade", "--lib", str(lib), "--quiet"],
+                    [sys.executable, "-m", "autograder", "grade", "--lib", str(lib), "--quiet",
+                     "--assignment", *numbers],
                     cwd=ROOT, capture_output=True)))
                 theirs.append(sum(timed(lambda: course.autograde(folder, a, student)) for a in assignments))
                 print(f"  {student:<10} autograder grade {ours[-1]:6.2f} s   nbgrader autograde {theirs[-1]:6.2f} s",
