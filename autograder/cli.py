@@ -14,18 +14,21 @@ EXIT_CODES = """exit codes:
   3  the grader itself failed (a bug in the grader: please report it)"""
 
 
-def _progress(enabled, total):
+def _progress(enabled):
+    """A progress callback for grading.grade, and a function that removes the bar."""
     if not enabled:
         return None, lambda: None
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, unit="check", leave=False, file=sys.stderr)
+    bars = []
 
-    def step(c):
-        bar.set_description(c.name)
-        bar.update(1)
+    def step(c, total):
+        if not bars:
+            bars.append(tqdm(total=total, unit="check", leave=False, file=sys.stderr))
+        bars[0].set_description(c.name)
+        bars[0].update(1)
 
-    return step, bar.close
+    return step, lambda: bars and bars[0].close()
 
 
 def cmd_grade(args, hidden=True):
@@ -34,14 +37,10 @@ def cmd_grade(args, hidden=True):
         print(f"error: {lib} is not a cs231n_lib folder (no __init__.py there)", file=sys.stderr)
         return 2
     solutions = pathlib.Path(args.solutions) if hidden else None
-    if hidden and not (solutions / "cs231n_lib").is_dir():
-        print(f"note: no reference library in {solutions}; running the visible checks only",
+    if hidden and grading.hidden_checks_dir(solutions) is None:
+        print(f"note: no reference library and hidden checks in {solutions}; running the visible checks only",
               file=sys.stderr)
-    from .registry import load_checks
-
-    total = len(grading.select(load_checks(grading.hidden_checks_dir(solutions) if solutions else None),
-                               args.assignment))
-    step, close = _progress(not args.quiet and sys.stderr.isatty(), total)
+    step, close = _progress(not args.quiet and sys.stderr.isatty())
     try:
         results = grading.grade(lib, args.assignment, solutions=solutions, hidden=hidden,
                                 seed=args.seed, timeout=args.timeout, progress=step)

@@ -11,8 +11,10 @@ SOLUTIONS = ROOT / "solutions"
 
 
 def hidden_checks_dir(solutions=SOLUTIONS):
-    folder = pathlib.Path(solutions) / "hidden_checks"
-    return folder if folder.is_dir() else None
+    """solutions/hidden_checks, if the instructor's source (with its reference library) is there."""
+    solutions = pathlib.Path(solutions)
+    folder = solutions / "hidden_checks"
+    return folder if folder.is_dir() and (solutions / "cs231n_lib").is_dir() else None
 
 
 def select(checks, assignments=None, names=None):
@@ -54,7 +56,7 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
     """Grade ``lib_dir`` (a cs231n_lib folder); returns a Gradescope results.json dict.
 
     Hidden checks run when ``hidden`` is true and ``solutions`` holds the reference library
-    and the hidden checks. ``progress(check)`` is called before each check.
+    and the hidden checks. ``progress(check, total)`` is called before each check.
     """
     lib_dir = pathlib.Path(lib_dir)
     if not (lib_dir / "__init__.py").is_file():
@@ -66,7 +68,7 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
     with Sandbox(lib_dir, memory_mb=memory_mb) as sandbox:
         for c in checks:
             if progress:
-                progress(c)
+                progress(c, len(checks))
             tests.append(run_check(c, sandbox, reference, seed, timeout))
     return {"score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests),
             "tests": tests}

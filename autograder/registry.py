@@ -88,7 +88,7 @@ class Reference:
 
     def __init__(self, lib_dir):
         lib_dir = pathlib.Path(lib_dir).resolve()
-        self._name = "_cs231n_reference"
+        self._name = f"_cs231n_reference_{zlib.crc32(str(lib_dir).encode())}"  # one per folder
         if self._name not in sys.modules:
             spec = importlib.util.spec_from_file_location(
                 self._name, lib_dir / "__init__.py", submodule_search_locations=[str(lib_dir)])
