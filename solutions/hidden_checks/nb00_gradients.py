@@ -59,7 +59,7 @@ def losses_hidden(lib, ref, rng):
             loss, dx = unpack(name, lib.call(f"layers.{name}", x, y), 2)
             ref_loss, ref_dx = getattr(ref.layers, name)(x, y)
             regime = f"{name} (N={n}, C={c}, scores ~ {scale:g})"
-            close(f"{regime}: loss", scalar(f"{name}: loss", loss), ref_loss, 1e-7, "the reference")
+            close(f"{regime}: loss", scalar(f"{regime}: loss", loss), ref_loss, 1e-7, "the reference")
             close(f"{regime}: dx", dx, ref_dx, 1e-7, "the reference")
 
 
