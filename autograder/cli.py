@@ -42,12 +42,13 @@ def cmd_grade(args, hidden=True):
               file=sys.stderr)
     step, close = _progress(not args.quiet and sys.stderr.isatty())
     try:
-        results = grading.grade(lib, args.assignment, solutions=solutions, hidden=hidden,
+        results = grading.grade(lib, args.assignment, args.names, solutions=solutions, hidden=hidden,
                                 seed=args.seed, timeout=args.timeout, progress=step)
     finally:
         close()
     if not results["tests"]:
-        print(f"error: no checks match --assignment {' '.join(args.assignment or [])}", file=sys.stderr)
+        print(f"error: no checks match --assignment {' '.join(args.assignment or [])} "
+              f"--check {' '.join(args.names or [])} (`python -m autograder list` shows them)", file=sys.stderr)
         return 2
     print(report.table(results))
     if args.json:
@@ -92,6 +93,8 @@ def build_parser():
     def grading_options(p):
         p.add_argument("--assignment", nargs="+", metavar="ID",
                        help="only these assignments, by id or number (e.g. 00_gradients or 01)")
+        p.add_argument("--check", nargs="+", metavar="NAME", dest="names",
+                       help="only these checks, by name (e.g. sigmoid_backward; see `list`)")
         p.add_argument("--json", metavar="FILE", help="also write the results in Gradescope's results.json format")
         p.add_argument("--timeout", type=float, metavar="S", help="seconds allowed per check (default: each check's own, 10 s)")
         p.add_argument("--seed", type=int, default=0, help="seed of the hidden checks' random inputs (default 0)")

@@ -35,6 +35,12 @@ def test_the_stubs_exit_1_with_every_failure_explained():
     assert "activations.gelu_forward is not implemented yet" in done.stdout
 
 
+def test_one_check_can_be_run_alone():
+    done = run("check", "--lib", STUB_LIB, "--check", "sigmoid_backward")
+    assert done.returncode == 1
+    assert "sigmoid_backward" in done.stdout and "tanh_forward" not in done.stdout
+
+
 def test_the_student_command_runs_only_visible_checks(tmp_path):
     out = tmp_path / "r.json"
     done = run("check", "--lib", REFERENCE_LIB, "--json", out)
@@ -46,6 +52,7 @@ def test_the_student_command_runs_only_visible_checks(tmp_path):
 @pytest.mark.parametrize("args, says", [
     (["grade", "--lib", "no/such/dir"], "is not a cs231n_lib folder"),
     (["grade", "--lib", REFERENCE_LIB, "--assignment", "99"], "no checks match"),
+    (["check", "--lib", REFERENCE_LIB, "--check", "no_such_check"], "no checks match"),
     (["grade"], "--lib"),
 ])
 def test_bad_input_exits_2_without_a_traceback(args, says):
