@@ -77,6 +77,19 @@ def cmd_release(args):
     return 0
 
 
+def cmd_sync(args):
+    from . import gradebook
+
+    try:
+        changes = gradebook.sync(pathlib.Path(args.course), args.assignment, args.solutions)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    changed = sum(bool(c) for c in changes.values())
+    print(f"{len(changes)} submissions of {args.assignment} graded; {changed} had cells whose score changed")
+    return 0
+
+
 def cmd_demo(args):
     from . import demo
 
@@ -123,6 +136,13 @@ def build_parser():
     r.add_argument("--out", default=str(root), metavar="DIR",
                    help="where assignments/ and cs231n_lib/ are written (default: %(default)s)")
     r.set_defaults(run=cmd_release)
+
+    s = sub.add_parser("sync-gradebook", help="after nbgrader autograde: put the trusted grader's scores "
+                       "into nbgrader's gradebook")
+    s.add_argument("assignment", help="the assignment id, e.g. 01_activations")
+    s.add_argument("--course", default=".", metavar="DIR", help="the nbgrader course folder (default: here)")
+    s.add_argument("--solutions", metavar="DIR", help="the instructor's source (default: COURSE/solutions)")
+    s.set_defaults(run=cmd_sync)
 
     d = sub.add_parser("demo", help="release, then grade the reference, the stubs and a buggy library")
     d.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")

@@ -5,14 +5,19 @@ releases it; four students submit the released notebook with a library each (the
 reference, the untouched stubs, a buggy one, and a correct one that triggers numpy
 warnings); ``nbgrader autograde`` grades them. Every graded cell's score must equal the
 score of the check with the same name, and the student's own library must be what ran.
+A fifth student submits the stubs with a notebook cell that disarms ``check``: nbgrader
+gives full marks, and ``sync-gradebook`` puts the trusted scores (zero) in the gradebook.
 """
 
 import filecmp
 
 import pytest
 
+import json
+import shutil
+
 from conftest import DEMO_BUGS, REFERENCE_LIB, SOLUTIONS, STUB_LIB, lib_with
-from autograder import course, grading, mutation
+from autograder import course, gradebook, grading, mutation
 
 ASSIGNMENTS = course.assignment_ids(SOLUTIONS)
 
@@ -32,6 +37,12 @@ def graded(tmp_path_factory):
     for student, lib in libs.items():
         for assignment in ASSIGNMENTS:
             course.add_submission(folder, student, assignment, lib)
+    for assignment in ASSIGNMENTS:  # untouched stubs, and a notebook cell that disarms check()
+        notebook = course.add_submission(folder, "tamper", assignment, STUB_LIB) / f"{assignment}.ipynb"
+        nb = json.loads(notebook.read_text())
+        nb["cells"].insert(2, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                               "source": "check = lambda name: None"})
+        notebook.write_text(json.dumps(nb))
     for assignment in ASSIGNMENTS:
         course.autograde(folder, assignment)
     ours = {student: {t["name"]: t["score"] for t in grading.grade(lib)["tests"]} for student, lib in libs.items()}
@@ -62,3 +73,15 @@ def test_the_students_own_library_is_what_got_graded(graded):
             graded_lib = folder / "autograded" / student / assignment / "cs231n_lib"
             comparison = filecmp.dircmp(lib, graded_lib, ignore=["__pycache__"])
             assert not comparison.diff_files and not comparison.left_only, (student, assignment)
+
+
+def test_a_notebook_can_fool_nbgrader_but_the_gradebook_sync_restores_the_truth(graded, tmp_path):
+    folder, _, ours = graded
+    copy = shutil.copytree(folder, tmp_path / "course")
+    fooled = {a: course.nbgrader_scores(copy, a, "tamper") for a in ASSIGNMENTS}
+    assert all(score > 0 for scores in fooled.values() for name, score in scores.items() if not name.startswith("q_"))
+    for assignment in ASSIGNMENTS:
+        changes = gradebook.sync(copy, assignment, SOLUTIONS, log=lambda *_: None)
+        assert changes["tamper"] and not any(changes[s] for s in ("reference", "stubs", "buggy", "warns"))
+        synced = course.nbgrader_scores(copy, assignment, "tamper")
+        assert all(score == ours["stubs"][name] == 0 for name, score in synced.items() if not name.startswith("q_"))
