@@ -54,6 +54,7 @@ def test_the_student_command_runs_only_visible_checks(tmp_path):
     (["grade", "--lib", REFERENCE_LIB, "--assignment", "99"], "no checks match"),
     (["check", "--lib", REFERENCE_LIB, "--check", "no_such_check"], "no checks match"),
     (["grade"], "--lib"),
+    (["sync-gradebook", "00_gradients", "--course", "/nonexistent"], "no submissions of 00_gradients"),
 ])
 def test_bad_input_exits_2_without_a_traceback(args, says):
     done = run(*args)
