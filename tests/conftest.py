@@ -14,10 +14,9 @@ sys.path.insert(0, str(SOLUTIONS))
 import pytest  # noqa: E402
 
 sys.path.append(str(ROOT))  # autograder, from this checkout (after the reference library)
-from autograder import demo, grading, mutation  # noqa: E402
+from autograder import grading, mutation  # noqa: E402
 
 MUTANTS = mutation.load_mutants(SOLUTIONS / "hidden_checks")
-DEMO_BUGS = [m for m in MUTANTS if m.name in demo.DEMO_BUGS]
 
 
 @pytest.fixture(scope="session")

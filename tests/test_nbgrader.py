@@ -16,8 +16,8 @@ import pytest
 import json
 import shutil
 
-from conftest import DEMO_BUGS, REFERENCE_LIB, SOLUTIONS, STUB_LIB, lib_with
-from autograder import course, gradebook, grading, mutation
+from conftest import REFERENCE_LIB, SOLUTIONS, STUB_LIB, lib_with
+from autograder import course, demo, gradebook, grading
 
 ASSIGNMENTS = course.assignment_ids(SOLUTIONS)
 
@@ -29,7 +29,7 @@ def graded(tmp_path_factory):
     libs = {
         "reference": REFERENCE_LIB,
         "stubs": STUB_LIB,
-        "buggy": mutation.apply(REFERENCE_LIB, libs_dir / "buggy" / "cs231n_lib", DEMO_BUGS),
+        "buggy": demo.buggy_library(SOLUTIONS, libs_dir / "buggy" / "cs231n_lib"),
         # correct, but overflows in exp for x = -1000: a RuntimeWarning on stderr
         "warns": lib_with(libs_dir / "warns", "activations",
                           "def sigmoid_forward(x):\n    out = 1 / (1 + np.exp(-x))\n    return out, out"),
