@@ -22,10 +22,17 @@ def setup(verbose=True):
 
     It also keeps BLAS to one thread: the notebooks multiply small matrices, for which
     threads only add overhead, and on a busy 2-core machine they made training 50x slower.
+    In IPython it turns on autoreload, so edits to cs231n_lib take effect without a restart.
     """
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1, user_api="blas")
+    try:
+        shell = get_ipython()  # noqa: F821 (defined only inside IPython)
+        shell.run_line_magic("load_ext", "autoreload")
+        shell.run_line_magic("autoreload", "2")
+    except NameError:
+        pass
     folder = find_library()
     if sys.path[:1] != [str(folder)]:
         sys.path.insert(0, str(folder))

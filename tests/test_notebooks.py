@@ -82,3 +82,19 @@ def test_the_released_notebook_fails_only_where_student_code_is_needed(assignmen
             assert name == "AssertionError" and "is not implemented yet" in value, (cell.source, value)
         else:
             assert name == "NotImplementedError" and "implement it, see notebook" in value, (cell.source, name, value)
+
+
+def test_edits_to_the_library_take_effect_without_a_restart(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "cs231n_lib", tmp_path / "cs231n_lib")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in [
+        "from autograder.notebook import setup\nsetup()\nfrom cs231n_lib import layers",
+        "import pathlib, time\ntime.sleep(0.05)\npath = pathlib.Path('cs231n_lib/layers.py')\n"
+        "path.write_text(path.read_text() + '\\n\\ndef answer():\\n    return 42\\n')",
+        "print(layers.answer())",
+    ]])
+    path = tmp_path / "edit.ipynb"
+    nbformat.write(nb, path)
+    done = execute(path, allow_errors=False)
+    assert done.cells[2].outputs[0]["text"].strip() == "42"
