@@ -115,14 +115,20 @@ def as_array(label, got, shape=None):
     return arr
 
 
-def close(label, got, want, tol, against="the expected values"):
-    """Fail unless ``got`` matches ``want`` to relative error ``tol``, naming the worst index."""
+def _comparable(label, got, want, against):
+    """(got, want) as float arrays of one shape, or a failure naming a nan/inf in ``got``."""
     want = np.asarray(want, dtype=np.float64)
     got = as_array(label, got, want.shape)
     bad = ~np.isfinite(got) & np.isfinite(want)
     if bad.any():
         ix = tuple(int(i) for i in np.argwhere(bad)[0])
         raise CheckFailed(f"{label} is {got[ix]} at index {ix} where {against} is finite ({want[ix]:.6g})")
+    return got, want
+
+
+def close(label, got, want, tol, against="the expected values"):
+    """Fail unless ``got`` matches ``want`` to relative error ``tol``, naming the worst index."""
+    got, want = _comparable(label, got, want, against)
     err = rel_error(got, want)
     worst = np.unravel_index(int(np.nanargmax(err)), err.shape) if err.size else ()
     if err.size and err[worst] > tol:
@@ -130,6 +136,26 @@ def close(label, got, want, tol, against="the expected values"):
         raise CheckFailed(
             f"{label} differs from {against} (rel. error {err[worst]:.1e} > {tol:.0e}), "
             f"worst at index {ix}: got {got[worst]:.6g}, expected {want[worst]:.6g}")
+    return got
+
+
+def close_scaled(label, got, want, tol, against="the reference", scale=None):
+    """Fail unless |got - want| <= tol * scale everywhere, naming the worst index.
+
+    ``scale`` defaults to the largest |want|. Unlike ``close``, an entry that should be
+    (nearly) zero is not held to a relative precision that rounding cannot give, e.g. in
+    float32 or along a direction of almost no variance.
+    """
+    got, want = _comparable(label, got, want, against)
+    if scale is None:
+        scale = float(np.max(np.abs(want))) if want.size else 1.0
+    scale = max(scale, 1e-300)
+    err = np.abs(got - want) / scale
+    if err.size and err.max() > tol:
+        ix = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
+        raise CheckFailed(
+            f"{label} differs from {against} by {err[ix]:.1e} x {scale:.3g} (allowed {tol:.0e} x {scale:.3g}), "
+            f"worst at index {ix}: got {got[ix]:.6g}, expected {want[ix]:.6g}")
     return got
 
 

@@ -32,31 +32,6 @@ GIVEN_VECTORS = np.array([[2.0, -2.0, 1.0], [1.0, 2.0, 2.0], [2.0, 1.0, -2.0]]) 
 GIVEN_X = np.array([[1.0, 0.0, -2.0], [4.0, 3.0, 1.0], [-2.0, 6.0, 0.0], [0.0, -3.0, -5.0]])
 
 
-def close_scaled(label, got, want, tol, against="the reference", scale=None):
-    """Fail unless |got - want| <= tol * scale everywhere, naming the worst index.
-
-    ``scale`` defaults to the largest |want|. Unlike ``close``, an entry that should be
-    (nearly) zero is not held to a relative precision that rounding cannot give, e.g. in
-    float32 or along a direction of almost no variance.
-    """
-    want = np.asarray(want, dtype=np.float64)
-    got = as_array(label, got, want.shape)
-    bad = ~np.isfinite(got)
-    if bad.any():
-        ix = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise CheckFailed(f"{label} is {got[ix]} at index {ix} where {against} is finite ({want[ix]:.6g})")
-    if scale is None:
-        scale = float(np.max(np.abs(want))) if want.size else 1.0
-    scale = max(scale, 1e-300)
-    err = np.abs(got - want) / scale
-    if err.size and err.max() > tol:
-        ix = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
-        raise CheckFailed(
-            f"{label} differs from {against} by {err[ix]:.1e} x {scale:.3g} (allowed {tol:.0e} x {scale:.3g}), "
-            f"worst at index {ix}: got {got[ix]:.6g}, expected {want[ix]:.6g}")
-    return got
-
-
 def pca_properties(label, mean, eigenvalues, eigenvectors, D, tol=1e-9):
     """The promises of fit_pca that hold whatever the data: shapes, order, unit length,
     orthogonality and the sign convention. Returns the three as float arrays."""

@@ -7,9 +7,9 @@ Instructor-only: this folder is never released.
 
 import numpy as np
 
-from autograder.checks.nb02_preprocessing import close_scaled, pca_properties
+from autograder.checks.nb02_preprocessing import pca_properties
 from autograder.mutation import Mutant
-from autograder.registry import CheckFailed, as_array, check, close, unpack
+from autograder.registry import CheckFailed, as_array, check, close, close_scaled, unpack
 
 A = "02_preprocessing"
 
