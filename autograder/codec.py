@@ -71,7 +71,8 @@ def encode(value, keep=None):
     blobs = []
     for a in arrays:
         buf = io.BytesIO()
-        np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
+        # np.ascontiguousarray would turn a 0-d array into shape (1,): keep the shape as it is.
+        np.lib.format.write_array(buf, np.asarray(a, order="C"), allow_pickle=False)
         blobs.append(buf.getvalue())
     sizes = struct.pack(f"<{len(blobs) + 2}Q", len(header), len(blobs), *map(len, blobs))
     return sizes + header + b"".join(blobs)

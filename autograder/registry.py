@@ -160,11 +160,16 @@ def close_scaled(label, got, want, tol, against="the reference", scale=None):
 
 
 def scalar(label, got):
-    """``got`` as a finite float."""
-    try:
-        value = float(np.asarray(got, dtype=np.float64))
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{label} should be a single number but is {type(got).__name__} {got!r:.60}") from None
+    """``got`` as a finite float: any real scalar passes (int, float, a numpy scalar such as
+    the ``np.float64`` that ``np.sum(...) / N`` gives, or a 0-d array)."""
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.generic, np.ndarray)):
+        raise CheckFailed(f"{label} should be a single number but is {type(got).__name__} {got!r:.60}")
+    arr = np.asarray(got)
+    if arr.shape != () or arr.dtype.kind not in "iuf":
+        what = f"an array of shape {arr.shape}" if arr.shape != () else f"of dtype {arr.dtype}"
+        raise CheckFailed(f"{label} should be a single real number but is {what}"
+                          + (" (return e.g. loss.item() or a sum, not a 1-element array)" if arr.size == 1 else ""))
+    value = float(arr)
     if not np.isfinite(value):
         raise CheckFailed(f"{label} is {value}; it should be finite")
     return value

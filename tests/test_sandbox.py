@@ -129,3 +129,33 @@ def test_an_unusual_cache_stays_in_the_worker(tmp_path):
 def test_grading_a_folder_that_is_not_a_library_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         grading.grade(tmp_path)
+
+
+@pytest.mark.parametrize("value", [2.5, 3, np.float64(2.5), np.float32(2.5), np.int64(3), np.array(2.5),
+                                   np.array(2.5, dtype=np.float32), np.ones((2, 3)), np.ones(1), np.ones((0, 4)),
+                                   np.bool_(True), np.arange(6, dtype=np.int32).reshape(3, 2)[:, 0]])
+def test_the_codec_keeps_type_and_shape(value):
+    back = codec.decode(codec.encode(value))
+    assert type(back) is type(value) and np.shape(back) == np.shape(value)
+    assert np.asarray(back).dtype == np.asarray(value).dtype and np.array_equal(back, value)
+
+
+@pytest.mark.parametrize("loss", ["np.sum(x) / x.size", "np.mean(x)", "float(np.mean(x))", "np.array(np.mean(x))",
+                                  "np.float32(np.mean(x))"])
+def test_a_check_that_expects_a_number_takes_any_real_scalar(tmp_path, loss):
+    from autograder.registry import scalar
+    from autograder.sandbox import Sandbox
+
+    lib = lib_with(tmp_path, "layers", f"def mean_loss(x):\n    return {loss}")
+    with Sandbox(lib) as sandbox:
+        got = sandbox.call("layers.mean_loss", np.array([[1.0, 2.0], [3.0, 4.5]]))
+    assert scalar("loss", got) == pytest.approx(2.625)
+
+
+@pytest.mark.parametrize("value, says", [(np.ones(1), "shape (1,)"), (np.ones(3), "shape (3,)"), ("2", "str"),
+                                         (None, "NoneType"), (True, "bool"), (np.array(1 + 2j), "complex")])
+def test_a_check_that_expects_a_number_says_what_came_instead(value, says):
+    from autograder.registry import CheckFailed, scalar
+
+    with pytest.raises(CheckFailed, match=r"loss should be a single (real )?number but is .*" + says.replace("(", r"\(").replace(")", r"\)")):
+        scalar("loss", value)
