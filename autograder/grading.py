@@ -1,10 +1,20 @@
-"""Grade a library folder: run checks in a sandbox, collect Gradescope-style results."""
+"""Grade a library folder: run checks in a sandbox, collect Gradescope-style results.
+
+The trusted parts (the checks, the hidden checks and the reference library) are imported
+before any student code runs; student code runs only in the sandbox, and every verdict is
+reached here, from plain values.
+"""
 
 import pathlib
+import secrets
+import time
 import traceback
 
 from .registry import CheckFailed, Reference, load_checks
-from .sandbox import Sandbox, StudentError
+from .sandbox import Sandbox, SandboxError, StudentError, isolation
+from .sandbox.process import cut
+
+BUDGET_SECONDS = 120  # for a whole submission; each check also has its own time limit
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -29,46 +39,81 @@ def select(checks, assignments=None, names=None):
     return chosen
 
 
-def run_check(c, sandbox, reference=None, seed=0, timeout=None):
-    """One Gradescope test entry for check ``c``; never raises for a student's mistake."""
-    sandbox.set_deadline(timeout or c.timeout)
+def trusted_reference(solutions):
+    """The reference library with every module imported now, before any student code runs."""
+    folder = pathlib.Path(solutions) / "cs231n_lib"
+    reference = Reference(folder)
+    for path in sorted(folder.glob("*.py")):
+        if path.stem != "__init__":
+            getattr(reference, path.stem)
+    return reference
+
+
+def run_check(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None):
+    """One Gradescope test entry for check ``c``; never raises for a student's mistake.
+
+    ``budget_end`` (a ``time.monotonic()`` value) is when the submission's time runs out.
+    """
+    seconds = timeout or c.timeout
+    if budget_end is not None:
+        seconds = min(seconds, budget_end - time.monotonic())
     try:
+        if seconds <= 0:
+            raise StudentError("timeout", "not run: the submission used up its grading time "
+                               "(every check so far took long; look for slow loops)")
+        sandbox.set_deadline(seconds)
         c.run(sandbox, reference, seed)
         score, output = c.points, "passed"
     except CheckFailed as exc:
         score, output = 0, str(exc)
     except StudentError as exc:
         score, output = 0, exc.message
+    except SandboxError:  # the grader's own failure: no score can be trusted
+        raise
     except Exception as exc:  # a result of an unexpected kind that a comparison choked on
         where = traceback.extract_tb(exc.__traceback__)[-1]
         score, output = 0, (f"the grader could not check the result ({type(exc).__name__}: {exc}, "
                             f"in {pathlib.Path(where.filename).name}:{where.lineno})")
     finally:
         sandbox.set_deadline(None)
-    return {"name": c.name, "score": score, "max_score": c.points, "output": output,
+    warned = sandbox.take_warnings()
+    if warned:  # correct code may warn (e.g. overflow in exp for large |x|): a note, not a penalty
+        output += "\nnote: your code raised " + "; ".join(warned)
+    return {"name": c.name, "score": score, "max_score": c.points, "output": cut(output),
             "status": "passed" if score == c.points else "failed",
             "visibility": "hidden" if c.hidden else "visible", "tags": list(c.tags),
             "assignment": c.assignment}
 
 
-def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=True, seed=0,
-          timeout=None, memory_mb=4096, progress=None):
+def new_seed():
+    """A fresh seed for the hidden checks' inputs: student code never sees it."""
+    return secrets.randbits(31)
+
+
+def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=True, seed=None,
+          timeout=None, memory_mb=4096, progress=None, isolate=True, budget=BUDGET_SECONDS):
     """Grade ``lib_dir`` (a cs231n_lib folder); returns a Gradescope results.json dict.
 
     Hidden checks run when ``hidden`` is true and ``solutions`` holds the reference library
-    and the hidden checks. ``progress(check, total)`` is called before each check.
+    and the hidden checks; their inputs come from ``seed`` (a fresh one when None, recorded
+    in the results). ``isolate=False`` runs student code without the OS sandbox (the
+    results say so). ``budget`` bounds the seconds for the whole submission.
+    ``progress(check, total)`` is called before each check.
     """
     lib_dir = pathlib.Path(lib_dir)
     if not (lib_dir / "__init__.py").is_file():
         raise FileNotFoundError(f"{lib_dir} is not a cs231n_lib folder (it has no __init__.py)")
+    seed = new_seed() if seed is None else seed
     hidden_dir = hidden_checks_dir(solutions) if hidden and solutions else None
-    reference = Reference(pathlib.Path(solutions) / "cs231n_lib") if hidden_dir else None
+    reference = trusted_reference(solutions) if hidden_dir else None
     checks = select(load_checks(hidden_dir), assignments, names)
     tests = []
-    with Sandbox(lib_dir, memory_mb=memory_mb) as sandbox:
+    budget_end = time.monotonic() + budget if budget else None
+    with Sandbox(lib_dir, memory_mb=memory_mb, isolate=isolate) as sandbox:
         for c in checks:
             if progress:
                 progress(c, len(checks))
-            tests.append(run_check(c, sandbox, reference, seed, timeout))
+            tests.append(run_check(c, sandbox, reference, seed, timeout, budget_end))
+    how = isolation()[1] if isolate else "NOT ISOLATED: student code ran without the OS sandbox"
     return {"score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests),
-            "tests": tests}
+            "tests": tests, "seed": seed, "isolation": how}

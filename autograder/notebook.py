@@ -50,24 +50,40 @@ def find_solutions(start=None):
     return None
 
 
+_warned_unisolated = []
+
+
+def sandbox_for(lib):
+    """A Sandbox for a self-check: isolated where the machine allows it, else (said once) not."""
+    from .sandbox import Sandbox, isolation
+
+    isolated, why = isolation()
+    if not isolated and not _warned_unisolated:
+        _warned_unisolated.append(why)
+        print(f"note: checks run in a separate process, but not in an isolated sandbox on this machine: {why}",
+              file=sys.stderr)
+    return Sandbox(lib, isolate=isolated)
+
+
 def check(name):
     """Run one check on the library this notebook uses, in a separate process.
 
     Prints a line when it passes; raises AssertionError with the reason when it fails, so
     nbgrader scores the cell exactly as ``python -m autograder grade`` scores the check.
+    Hidden checks draw fresh inputs each time, unless CS231N_GRADING_SEED fixes the seed.
     """
     from . import grading
-    from .registry import Reference, load_checks
-    from .sandbox import Sandbox
+    from .registry import load_checks
 
     lib = find_library() / "cs231n_lib"
     solutions = find_solutions()
     checks = load_checks(grading.hidden_checks_dir(solutions) if solutions else None)
     if name not in checks:
         raise KeyError(f"there is no check named {name!r}")
-    with Sandbox(lib) as sandbox:
-        reference = Reference(solutions / "cs231n_lib") if checks[name].hidden else None
-        result = grading.run_check(checks[name], sandbox, reference)
+    reference = grading.trusted_reference(solutions) if checks[name].hidden else None
+    seed = int(os.environ.get("CS231N_GRADING_SEED") or grading.new_seed())
+    with sandbox_for(lib) as sandbox:
+        result = grading.run_check(checks[name], sandbox, reference, seed)
     if result["score"] < result["max_score"]:
         raise AssertionError(result["output"]) from None
     print(f"passed {name}: {result['score']:g}/{result['max_score']:g} points")

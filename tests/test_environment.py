@@ -7,6 +7,7 @@ from conftest import ROOT
 
 
 def normalise(spec):
+    spec = spec.split(";")[0]  # an environment marker: conda has its own platforms
     name, constraint = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", spec.strip()).groups()
     return name.lower().replace("_", "-"), constraint.replace(" ", "")
 

@@ -6,12 +6,12 @@ either small fixed numbers or the grader's own numeric gradients.
 
 import numpy as np
 
-from ..codec import Probe
 from ..gradcheck import backward_matches_numeric
 from ..numeric import numeric_gradient
 from ..numeric import rel_error as true_rel_error
-from ..probes import cubic_sum_grad, tanh_square_grad
+from ..probes import ArrayProbe, ScalarProbe, upstream
 from ..registry import CheckFailed, as_array, check, close, scalar, unpack
+from ..sandbox import Callback
 
 A = "00_gradients"
 X_PROBE = np.array([[0.3, -1.2, 2.0, 0.0], [1.5, -0.7, 0.25, -2.2], [0.9, 1.1, -0.4, 0.6]])
@@ -38,7 +38,7 @@ def rel_error(lib):
 
 
 def _numeric_gradient_routine(lib, func, probe, args, truth, restored_arg=1):
-    result, after = lib.call(func, Probe(probe), *args, return_args=True)
+    result, after = lib.call(func, Callback(0), *args, return_args=True, callbacks={0: probe})
     x = args[0]
     close(f"{func.rpartition('.')[2]}: grad", result, truth, 1e-7, "the exact gradient")
     if not np.array_equal(as_array("x after the call", after[restored_arg], x.shape), x):
@@ -46,19 +46,19 @@ def _numeric_gradient_routine(lib, func, probe, args, truth, restored_arg=1):
                           "evaluating f at x + h and x - h")
 
 
+# The functions differentiated are drawn at random in every run (autograder/probes.py), and
+# evaluated by the grader, so their gradients cannot be looked up; X_PROBE is fixed.
 @check(A, points=2, tags=["gradient_check.eval_numerical_gradient"])
-def eval_numerical_gradient(lib):
-    x = X_PROBE.copy()
-    _numeric_gradient_routine(lib, "gradient_check.eval_numerical_gradient", "cubic_sum",
-                              [x], cubic_sum_grad(x))
+def eval_numerical_gradient(lib, rng):
+    x, f = X_PROBE.copy(), ScalarProbe(rng)
+    _numeric_gradient_routine(lib, "gradient_check.eval_numerical_gradient", f, [x], f.gradient(x))
 
 
 @check(A, points=2, tags=["gradient_check.eval_numerical_gradient_array"])
-def eval_numerical_gradient_array(lib):
-    x = X_PROBE + 0.1  # no zeros: the exact gradient there is 0, and rounding is not
-    df = np.linspace(-1, 1, x.size).reshape(x.shape)
-    _numeric_gradient_routine(lib, "gradient_check.eval_numerical_gradient_array", "tanh_square",
-                              [x, df], tanh_square_grad(x, df))
+def eval_numerical_gradient_array(lib, rng):
+    x, f = X_PROBE.copy(), ArrayProbe(rng)
+    df = upstream(rng, x.shape)
+    _numeric_gradient_routine(lib, "gradient_check.eval_numerical_gradient_array", f, [x, df], f.gradient(x, df))
 
 
 AFFINE_X = np.linspace(-0.5, 0.5, 12).reshape(2, 3, 2)

@@ -10,7 +10,7 @@ are fixed, so a given implementation always gets the same verdict.
 
 import numpy as np
 
-from ..codec import Rng
+from ..sandbox import Rng
 from ..registry import CheckFailed, as_array, check
 
 A = "03_initialization"

@@ -6,11 +6,11 @@ grading run's --seed and the check's name.
 
 import numpy as np
 
-from autograder.codec import Probe
 from autograder.gradcheck import matches_reference
 from autograder.mutation import Mutant
-from autograder.probes import cubic_sum_grad, tanh_square_grad
+from autograder.probes import ArrayProbe, ScalarProbe, upstream
 from autograder.registry import CheckFailed, check, close, scalar, unpack
+from autograder.sandbox import Callback
 
 A = "00_gradients"
 
@@ -19,12 +19,14 @@ A = "00_gradients"
                           "gradient_check.rel_error"], hidden=True)
 def gradient_check_hidden(lib, ref, rng):
     x = rng.uniform(0.2, 2, size=(2, 3, 2)) * rng.choice([-1, 1], size=(2, 3, 2))
-    grad, after = lib.call("gradient_check.eval_numerical_gradient", Probe("cubic_sum"), x.copy(), return_args=True)
-    close("eval_numerical_gradient on a 3-d x: grad", grad, cubic_sum_grad(x), 1e-7, "the exact gradient")
+    f = ScalarProbe(rng)
+    grad, after = lib.call("gradient_check.eval_numerical_gradient", Callback(0), x.copy(), return_args=True,
+                           callbacks={0: f})
+    close("eval_numerical_gradient on a 3-d x: grad", grad, f.gradient(x), 1e-7, "the exact gradient")
     close("eval_numerical_gradient: x after the call", after[1], x, 0, "x before the call")
-    df = rng.standard_normal(x.shape)
-    grad = lib.call("gradient_check.eval_numerical_gradient_array", Probe("tanh_square"), x.copy(), df)
-    close("eval_numerical_gradient_array on a 3-d x: grad", grad, tanh_square_grad(x, df), 1e-7, "the exact gradient")
+    g, df = ArrayProbe(rng), upstream(rng, x.shape)
+    grad = lib.call("gradient_check.eval_numerical_gradient_array", Callback(0), x.copy(), df, callbacks={0: g})
+    close("eval_numerical_gradient_array on a 3-d x: grad", grad, g.gradient(x, df), 1e-7, "the exact gradient")
     for a, b in [(x, x + rng.normal(0, 1e-4, x.shape)), (np.zeros(5), rng.normal(0, 1e-6, 5)),
                  (rng.standard_normal((3, 4)), -rng.standard_normal((3, 4)))]:
         got = scalar("rel_error", lib.call("gradient_check.rel_error", a, b))

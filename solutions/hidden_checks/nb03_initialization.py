@@ -10,7 +10,7 @@ import numpy as np
 
 from autograder.checks.nb03_initialization import (SIGMAS, draws_from_the_given_rng, gaussian_statistics,
                                                    orthonormal, unbiased_signs, weights)
-from autograder.codec import Rng
+from autograder.sandbox import Rng
 from autograder.mutation import Mutant
 from autograder.registry import CheckFailed, check, close
 

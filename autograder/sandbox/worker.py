@@ -1,8 +1,12 @@
 """The worker: the only process that imports a student's ``cs231n_lib``.
 
-Started by ``autograder.sandbox`` as ``python -I -B worker.py LIB_DIR REQUEST_FD REPLY_FD``.
-It answers requests to call library functions and replies with plain values
-(``autograder.codec``); it never sees what the grader expects.
+Started by ``autograder.sandbox`` as
+``python -I -B -S worker.py LIB_DIR REQUEST_FD REPLY_FD [SITE_DIR ...]``, normally inside a
+bubblewrap sandbox where this file and ``codec.py`` beside it are read-only and the
+library is a private copy. It says ``ready`` once numpy is imported, and only then loads
+the library (its ``__init__`` is student code). It answers requests to call library
+functions with plain values (``codec``); it never sees what the grader expects. Calls
+to a ``Callback`` go back to the grader, which evaluates them.
 """
 
 import importlib
@@ -11,21 +15,11 @@ import os
 import pathlib
 import sys
 import traceback
+import warnings
 
-
-def _import_grader_modules():
-    # Only autograder's own helpers come from the project folder; sys.path is restored so
-    # that nothing of the student's can shadow them, and nothing of ours shadows theirs.
-    root = str(pathlib.Path(__file__).resolve().parents[1])
-    sys.path.insert(0, root)
-    try:
-        from autograder import codec, probes
-    finally:
-        sys.path.remove(root)
-    return codec, probes
-
-
-codec, probes = _import_grader_modules()
+# -I leaves this file's folder off sys.path: put it (for codec.py) and numpy's folder first.
+sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), *sys.argv[4:]]
+import codec  # noqa: E402
 
 
 def _where(exc, lib_dir):
@@ -40,17 +34,42 @@ def _where(exc, lib_dir):
 
 def _describe(exc, lib_dir):
     kind = {NotImplementedError: "not_implemented", SystemExit: "exit"}.get(type(exc), "exception")
-    message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    try:
+        text = str(exc)[:4000]
+        message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    except BaseException:  # a student's exception whose __str__ raises
+        message = type(exc).__name__
     if isinstance(exc, SystemExit):
-        message = f"called sys.exit({exc.code!r})"
+        message = f"called sys.exit({str(exc.code)[:100]})"
     return {"kind": kind, "message": message, "where": _where(exc, lib_dir)}
+
+
+class Channel:
+    """The two pipes to the grader; ``call_back`` lets a Callback reach it mid-request."""
+
+    def __init__(self, request_fd, reply_fd):
+        self.request_fd, self.reply_fd = request_fd, reply_fd
+
+    def send(self, value, keep=None):
+        codec.write_message(self.reply_fd, codec.encode(value, keep=keep))
+
+    def receive(self, resolve=None):
+        return codec.decode(codec.read_message(self.request_fd), resolve=resolve)
+
+    def call_back(self, ident, args):
+        self.send({"callback": ident, "args": list(args)})
+        answer = self.receive()
+        if "error" in answer:
+            raise ValueError(answer["error"])
+        return answer["value"]
 
 
 class Library:
     """The student's package, loaded by path under the name ``cs231n_lib``."""
 
-    def __init__(self, lib_dir):
+    def __init__(self, lib_dir, channel):
         self.dir = str(pathlib.Path(lib_dir).resolve())
+        self.channel = channel
         self.objects = {}
         init = pathlib.Path(self.dir) / "__init__.py"
         spec = importlib.util.spec_from_file_location("cs231n_lib", init, submodule_search_locations=[self.dir])
@@ -83,7 +102,12 @@ class Library:
             import numpy as np
 
             return np.random.default_rng(node["rng"])
-        return probes.PROBES[node["probe"]]
+        ident, call_back = node["callback"], self.channel.call_back
+
+        def f(*args):
+            return call_back(ident, args)
+
+        return f
 
 
 def _pick(result, index):
@@ -104,10 +128,31 @@ def serve(lib, request):
     return (result, list(args)) if request.get("return_args") else result
 
 
+def _warnings_text(caught):
+    """The distinct warnings a call raised, e.g. 'RuntimeWarning: overflow encountered in exp'."""
+    seen = []
+    for w in caught:
+        text = f"{w.category.__name__}: {str(w.message)[:200]}"
+        if text not in seen:
+            seen.append(text)
+    return seen[:5]
+
+
 def main(lib_dir, request_fd, reply_fd):
+    import resource
+
+    import numpy  # noqa: F401  (imported before the library, so 'ready' means numpy works)
+
+    # Set here rather than by the launcher: inside the sandbox's user namespace this counts
+    # only the sandbox's own processes.
+    limit = int(os.environ.get("CS231N_MAX_PROCESSES", "64"))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+
+    channel = Channel(request_fd, reply_fd)
+    channel.send({"ready": True})
     lib, load_error = None, None
     try:
-        lib = Library(lib_dir)
+        lib = Library(lib_dir, channel)
     except BaseException as exc:  # a broken __init__.py fails every request, clearly
         load_error = _describe(exc, str(pathlib.Path(lib_dir).resolve()))
         load_error["message"] = "cs231n_lib/__init__.py failed to import: " + load_error["message"]
@@ -118,17 +163,21 @@ def main(lib_dir, request_fd, reply_fd):
             return
         reply = {"error": load_error}
         if lib is not None:
-            try:
-                request = codec.decode(data, resolve=lib.resolve)
-                reply = {"ok": serve(lib, request)}
-            except LookupError as exc:
-                reply = {"error": {"kind": "missing", "message": str(exc), "where": None}}
-            except BaseException as exc:  # student code may raise anything, even SystemExit
-                reply = {"error": _describe(exc, lib.dir)}
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    request = codec.decode(data, resolve=lib.resolve)
+                    reply = {"ok": serve(lib, request)}
+                except LookupError as exc:
+                    reply = {"error": {"kind": "missing", "message": str(exc), "where": None}}
+                except BaseException as exc:  # student code may raise anything, even SystemExit
+                    reply = {"error": _describe(exc, lib.dir)}
+            reply["warnings"] = _warnings_text(caught)
         try:
             payload = codec.encode(reply, keep=lib.keep if lib else None)
         except BaseException as exc:
-            payload = codec.encode({"error": {"kind": "exception", "message": f"could not send the result: {exc}", "where": None}})
+            payload = codec.encode({"error": {"kind": "exception", "message": f"could not send the result: {exc}",
+                                              "where": None}})
         codec.write_message(reply_fd, payload)
 
 

