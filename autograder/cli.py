@@ -31,11 +31,39 @@ def _progress(enabled):
     return step, lambda: bars and bars[0].close()
 
 
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half."""
+    import os
+    import tempfile
+
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def cmd_grade(args, hidden=True):
+    from .sandbox import SandboxError, isolation
+
     lib = pathlib.Path(args.lib)
     if not (lib / "__init__.py").is_file():
         print(f"error: {lib} is not a cs231n_lib folder (no __init__.py there)", file=sys.stderr)
         return 2
+    isolated, why = isolation()
+    if not isolated:
+        if hidden and not args.allow_unisolated:
+            print(f"error: student code cannot be isolated on this machine: {why}\n"
+                  "Grade elsewhere, or pass --allow-unisolated to grade without isolation (the results will say so).",
+                  file=sys.stderr)
+            return 2
+        if not hidden:
+            print(f"note: checks run in a separate process, but not in an isolated sandbox here: {why}",
+                  file=sys.stderr)
     solutions = pathlib.Path(args.solutions) if hidden else None
     if hidden and grading.hidden_checks_dir(solutions) is None:
         print(f"note: no reference library and hidden checks in {solutions}; running the visible checks only",
@@ -43,7 +71,11 @@ def cmd_grade(args, hidden=True):
     step, close = _progress(not args.quiet and sys.stderr.isatty())
     try:
         results = grading.grade(lib, args.assignment, args.names, solutions=solutions, hidden=hidden,
-                                seed=args.seed, timeout=args.timeout, progress=step)
+                                seed=args.seed, timeout=args.timeout, progress=step, isolate=isolated,
+                                budget=args.budget)
+    except SandboxError as exc:
+        print(f"error: the sandbox failed, so nothing was graded: {exc}", file=sys.stderr)
+        return 3
     finally:
         close()
     if not results["tests"]:
@@ -51,8 +83,10 @@ def cmd_grade(args, hidden=True):
               f"--check {' '.join(args.names or [])} (`python -m autograder list` shows them)", file=sys.stderr)
         return 2
     print(report.table(results))
+    if hidden:
+        print(f"\nseed {results['seed']} (--seed {results['seed']} repeats these inputs); {results['isolation']}")
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(report.gradescope(results), indent=2))
+        write_atomically(args.json, json.dumps(report.gradescope(results), indent=2))
         print(f"\nresults written to {args.json}")
     return 0 if results["score"] == results["max_score"] else 1
 
@@ -110,7 +144,10 @@ def build_parser():
                        help="only these checks, by name (e.g. sigmoid_backward; see `list`)")
         p.add_argument("--json", metavar="FILE", help="also write the results in Gradescope's results.json format")
         p.add_argument("--timeout", type=float, metavar="S", help="seconds allowed per check (default: each check's own, 10 s)")
-        p.add_argument("--seed", type=int, default=0, help="seed of the hidden checks' random inputs (default 0)")
+        p.add_argument("--seed", type=int, help="seed of the hidden checks' random inputs (default: a fresh one, "
+                       "printed and written to the results, so a grade can be repeated)")
+        p.add_argument("--budget", type=float, default=grading.BUDGET_SECONDS, metavar="S",
+                       help="seconds allowed for the whole library (default %(default)g)")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     g = sub.add_parser("grade", help="grade a cs231n_lib folder (instructors: visible and hidden checks)",
@@ -118,6 +155,9 @@ def build_parser():
     g.add_argument("--lib", required=True, metavar="DIR", help="the cs231n_lib folder to grade")
     g.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
                    help="the instructor's source with the reference cs231n_lib and hidden_checks (default: %(default)s)")
+    g.add_argument("--allow-unisolated", action="store_true",
+                   help="grade even where student code cannot be isolated (no bubblewrap or user namespaces); "
+                   "the results say that grading was not isolated")
     grading_options(g)
     g.set_defaults(run=cmd_grade)
 
@@ -125,7 +165,7 @@ def build_parser():
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("--lib", default=str(root / "cs231n_lib"), metavar="DIR", help="default: %(default)s")
     grading_options(c)
-    c.set_defaults(run=lambda a: cmd_grade(a, hidden=False))
+    c.set_defaults(run=lambda a: cmd_grade(a, hidden=False), allow_unisolated=True)
 
     ls = sub.add_parser("list", help="list the checks with their points and tags")
     ls.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")

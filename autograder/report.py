@@ -4,9 +4,15 @@ GRADESCOPE_TEST_KEYS = ("name", "score", "max_score", "status", "output", "visib
 
 
 def gradescope(results):
-    """Gradescope's results.json: score, max_score and a test entry per check."""
+    """Gradescope's results.json: score, max_score, a test entry per check, and in
+    ``extra_data`` the seed of the hidden checks' inputs and how student code was isolated."""
     tests = [{k: t[k] for k in GRADESCOPE_TEST_KEYS} for t in results["tests"]]
-    return {"score": results["score"], "max_score": results["max_score"], "tests": tests}
+    extra = {k: results[k] for k in ("seed", "isolation") if k in results}
+    summary = {"score": results["score"], "max_score": results["max_score"], "tests": tests}
+    if extra:
+        summary["extra_data"] = extra
+        summary["output"] = f"Graded with seed {extra.get('seed')}; {extra.get('isolation')}."
+    return summary
 
 
 def table(results, width=34):

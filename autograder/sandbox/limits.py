@@ -10,6 +10,8 @@ processes of everything inside it together, and lets ``kill_all`` reach every pr
 import os
 import pathlib
 import resource
+import signal
+import time
 import uuid
 
 CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
@@ -136,33 +138,37 @@ class ControlGroup:
         except (OSError, ValueError):
             return False
 
-    def kill_all(self):
-        """SIGKILL every process in the group, until none is left (or give up after a while)."""
+    def kill_all(self, seconds=5.0):
+        """SIGKILL every process in the group until none is left; False if some outlived ``seconds``."""
         if self.version == 2 and (self.folders[0] / "cgroup.kill").exists():
             (self.folders[0] / "cgroup.kill").write_text("1")
-        for _ in range(200):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
             pids = self.pids()
             if not pids:
                 return True
             for pid in pids:
                 try:
-                    os.kill(pid, 9)
+                    os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            os.sched_yield()
-        return not self.pids()
+            time.sleep(0.001)
+        return False
 
-    def remove(self):
-        self.kill_all()
+    def remove(self, seconds=5.0):
+        self.kill_all(seconds)
+        deadline = time.monotonic() + seconds
         for folder in reversed(self.folders):
-            for _ in range(100):
+            while True:
                 try:
                     folder.rmdir()
                     break
                 except FileNotFoundError:
                     break
-                except OSError:  # still busy for a moment after its last process exits
-                    os.sched_yield()
+                except OSError:  # busy for a moment after its last process has exited
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.001)
 
     def __bool__(self):
         return bool(self.folders)

@@ -128,10 +128,15 @@ def serve(lib, request):
     return (result, list(args)) if request.get("return_args") else result
 
 
+QUIET_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)  # hidden by default
+
+
 def _warnings_text(caught):
     """The distinct warnings a call raised, e.g. 'RuntimeWarning: overflow encountered in exp'."""
     seen = []
     for w in caught:
+        if issubclass(w.category, QUIET_WARNINGS):
+            continue
         text = f"{w.category.__name__}: {str(w.message)[:200]}"
         if text not in seen:
             seen.append(text)
