@@ -1,9 +1,13 @@
-"""Seconds per submission: `autograder grade` versus `nbgrader autograde`, in one run.
+"""Seconds per submission: `autograder grade` with and without its sandbox, and
+`nbgrader autograde`, in one run.
 
 Three example submissions (the reference, the untouched stubs, a buggy library) of every
-assignment are graded both ways in a temporary nbgrader course:
+assignment are graded three ways in a temporary nbgrader course:
 
-* ours: one `python -m autograder grade --lib DIR` process per submission, all assignments;
+* sandboxed: one `python -m autograder grade --lib DIR` process per submission, all
+  assignments, student code in the bubblewrap sandbox (what instructors run);
+* unisolated: the same with no sandbox (`--allow-unisolated`, bubblewrap hidden), to
+  measure what the sandbox costs;
 * nbgrader: one `nbgrader autograde ASSIGNMENT --student S` per submission and assignment,
   as an instructor grading one submission at a time would run it.
 
@@ -11,6 +15,7 @@ Usage: python benchmarks/grading_speed.py [--assignment 00 01] [--repeat N]
 """
 
 import argparse
+import os
 import pathlib
 import statistics
 import subprocess
@@ -49,21 +54,25 @@ def main():
         for student, lib in libs.items():
             for assignment in assignments:
                 course.add_submission(folder, student, assignment, lib)
-        ours, theirs = [], []
+        unisolated_env = {**os.environ, "CS231N_BWRAP": "/nonexistent"}
+        sandboxed, unisolated, theirs = [], [], []
         for _ in range(args.repeat):
             for student, lib in libs.items():
-                ours.append(timed(lambda: subprocess.run(
-                    [sys.executable, "-m", "autograder", "grade", "--lib", str(lib), "--quiet",
-                     "--assignment", *numbers],
-                    cwd=ROOT, capture_output=True)))
+                command = [sys.executable, "-m", "autograder", "grade", "--lib", str(lib), "--quiet",
+                           "--assignment", *numbers]
+                sandboxed.append(timed(lambda: subprocess.run(command, cwd=ROOT, capture_output=True)))
+                unisolated.append(timed(lambda: subprocess.run(command + ["--allow-unisolated"], cwd=ROOT,
+                                                               env=unisolated_env, capture_output=True)))
                 theirs.append(sum(timed(lambda: course.autograde(folder, a, student)) for a in assignments))
-                print(f"  {student:<10} autograder grade {ours[-1]:6.2f} s   nbgrader autograde {theirs[-1]:6.2f} s",
-                      flush=True)
-    mean_ours, mean_theirs = statistics.mean(ours), statistics.mean(theirs)
-    print(f"\nassignments: {', '.join(assignments)}; {len(ours)} submissions graded each way")
-    print(f"autograder grade:    {mean_ours:6.2f} s per submission (target <= 3 s)")
-    print(f"nbgrader autograde:  {mean_theirs:6.2f} s per submission")
-    print(f"ratio nbgrader / ours: {mean_theirs / mean_ours:5.1f}x")
+                print(f"  {student:<10} sandboxed {sandboxed[-1]:6.2f} s   unisolated {unisolated[-1]:6.2f} s   "
+                      f"nbgrader autograde {theirs[-1]:6.2f} s", flush=True)
+    ours, bare, nb = (statistics.mean(x) for x in (sandboxed, unisolated, theirs))
+    print(f"\nassignments: {', '.join(assignments)}; {len(sandboxed)} submissions graded each way")
+    print(f"autograder grade, sandboxed:   {ours:6.2f} s per submission (target <= 3 s)")
+    print(f"autograder grade, unisolated:  {bare:6.2f} s per submission")
+    print(f"sandbox overhead:              {ours - bare:6.2f} s per submission (target <= 0.5 s)")
+    print(f"nbgrader autograde:            {nb:6.2f} s per submission")
+    print(f"ratio nbgrader / ours (sandboxed): {nb / ours:5.1f}x")
 
 
 if __name__ == "__main__":
