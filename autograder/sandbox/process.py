@@ -214,19 +214,20 @@ class Sandbox:
                 reply = self._receive(func)
         except (EOFError, OSError):  # the worker died: sys.exit, os._exit, a crash, a limit
             self._died(func)
-        if not isinstance(reply, dict) or not ({"ok"} <= set(reply) or {"error"} <= set(reply)):
+        if not (isinstance(reply, dict) and ("ok" in reply or isinstance(reply.get("error"), dict))
+                and isinstance(reply.get("warnings", []), list)):
             self._fail("malformed", f"{func}: the process running your code sent a malformed reply")
-        self.warnings += [cut(w, 300) for w in reply.get("warnings", []) if isinstance(w, str)][:5]
+        self.warnings = (self.warnings + [cut(w, 300) for w in reply.get("warnings", [])[:5]])[:20]
         if "error" in reply:
             self._raise(func, reply["error"])
         return reply["ok"]
 
     def _call_back(self, reply, callbacks):
         """Evaluate a trusted function on arguments sent by student code."""
-        func = callbacks.get(reply["callback"])
-        args = reply.get("args")
-        if func is None or not isinstance(args, (list, tuple)):
-            return {"error": "unknown function"}
+        ident, args = reply["callback"], reply.get("args")
+        func = callbacks.get(ident) if isinstance(ident, int) else None
+        if func is None or not isinstance(args, list):
+            return {"error": "no such function"}
         try:
             return {"value": func(*args)}
         except Exception as exc:  # student code passed something the function cannot take
@@ -249,8 +250,6 @@ class Sandbox:
                            + (f"; its last output:\n{tail}" if tail else "")) from None
 
     def _raise(self, func, err):
-        if not isinstance(err, dict):
-            self._fail("malformed", f"{func}: the process running your code sent a malformed reply")
         kind, message, where = (cut(err.get(k) or "", 300 if k != "message" else TEXT_LIMIT)
                                 for k in ("kind", "message", "where"))
         at = f" (at {where})" if where else ""
