@@ -340,3 +340,22 @@ def test_without_a_sandbox_grade_refuses_and_check_says_so(tmp_path):
     assert "NOT ISOLATED" in json.loads(out.read_text())["extra_data"]["isolation"]
     checked = run("check", "--lib", lib, "--check", "sigmoid_forward")
     assert checked.returncode == 0 and checked.stderr.count("not in an isolated sandbox") == 1
+
+
+def test_the_writable_folders_are_small_and_private(tmp_path):
+    written = run_in_sandbox(tmp_path, """
+def probe():
+    sizes = {}
+    for folder in ('/scratch', '/tmp'):
+        total = 0
+        try:
+            for i in range(1000):
+                with open(f'{folder}/fill{i}', 'wb') as f:
+                    for _ in range(16):
+                        f.write(b'z' * (1 << 20))
+                        total += 1 << 20
+        except OSError:
+            pass
+        sizes[folder] = total
+    return sizes""")
+    assert all(0 < size <= 64 << 20 for size in written.values()), written

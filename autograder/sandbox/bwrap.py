@@ -74,11 +74,26 @@ def worker_program(fds):
     return [str(executable), "-I", "-B", "-S", f"{GRADER}/worker.py", LIBRARY, *map(str, fds), SITE]
 
 
+@functools.lru_cache(maxsize=None)
+def version(bwrap):
+    """bwrap's version as a tuple, e.g. (0, 11, 0); (0,) if it cannot tell."""
+    try:
+        done = subprocess.run([bwrap, "--version"], capture_output=True, text=True, timeout=10)
+        return tuple(int(n) for n in done.stdout.split()[-1].split("."))
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+        return (0,)
+
+
 def command(bwrap, program, library_copy=None, max_processes=64):
     """The argv that runs ``program`` in a sandbox, with ``library_copy`` bound at LIBRARY."""
     _, prefix = python_runtime()
-    argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
-            "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
+    # Options newer than some distributions' bwrap are used where it has them: --disable-userns
+    # (0.8; no nested user namespaces) and --size (0.10; otherwise the tmpfs folders are bounded
+    # only by the control group's memory limit, which tmpfs pages count towards).
+    newer = version(bwrap)
+    size = lambda: ["--size", str(SCRATCH_MB << 20)] if newer >= (0, 10) else []  # noqa: E731
+    argv = [bwrap, "--unshare-all", "--unshare-user", *(["--disable-userns"] if newer >= (0, 8) else []),
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr"]
     for link in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         path = pathlib.Path(link)
@@ -89,8 +104,7 @@ def command(bwrap, program, library_copy=None, max_processes=64):
     argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     if not str(prefix).startswith("/usr/"):
         argv += ["--ro-bind", str(prefix), str(prefix)]
-    argv += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(SCRATCH_MB << 20), "--tmpfs", SCRATCH, "--size", str(SCRATCH_MB << 20), "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev", *size(), "--tmpfs", SCRATCH, *size(), "--tmpfs", "/tmp"]
     for name in WORKER_FILES:
         argv += ["--ro-bind", str(HERE / name), f"{GRADER}/{name}"]
     for folder, name in package_dirs():
