@@ -312,6 +312,43 @@ def test_lr_schedule_and_lr_history():
         solver.Solver(model, data, lr_schedule=lambda e: 1.0)
 
 
+def test_augment_changes_training_batches_only_and_is_seeded():
+    seen = []
+
+    def flip_sign(X_batch, rng):
+        assert isinstance(rng, np.random.Generator)
+        seen.append(rng.random())
+        return -X_batch
+
+    data = make_data()
+    model = fc_net.FullyConnectedNet([5], seed=0)
+    scored, original_loss = [], model.loss
+
+    def recording_loss(X, y=None):
+        scored.append((y is None, X.copy()))
+        return original_loss(X, y)
+
+    model.loss = recording_loss
+    s = solver.Solver(model, data, num_epochs=2, batch_size=50, seed=4, progress=False, augment=flip_sign).train()
+    assert len(seen) == len(s.loss_history) == 2 * 4
+    for is_scoring, X in scored:
+        # Training batches arrive sign-flipped: no row of them is a row of X_train as it is.
+        rows = {tuple(r) for r in data["X_train"]} | {tuple(r) for r in data["X_val"]}
+        assert all((tuple(r) in rows) == is_scoring for r in X)
+    again = solver.Solver(fc_net.FullyConnectedNet([5], seed=0), data, num_epochs=2, batch_size=50, seed=4,
+                          progress=False, augment=lambda X, rng: -X).train()
+    assert again.loss_history == s.loss_history  # the augmentation's draws do not move the batch order
+
+
+def test_augment_must_keep_the_shape():
+    s = solver.Solver(fc_net.FullyConnectedNet([5]), make_data(), num_epochs=1, progress=False,
+                      augment=lambda X, rng: X[:, :10])
+    with pytest.raises(ValueError, match="shape"):
+        s.train()
+    with pytest.raises(TypeError, match="augment"):
+        solver.Solver(fc_net.FullyConnectedNet([5]), make_data(), augment="flip")
+
+
 def test_callable_update_rule_with_own_config_per_param():
     seen = []
     def counting_sgd(w, dw, config):

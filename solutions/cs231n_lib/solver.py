@@ -7,7 +7,8 @@
 
 The model needs ``model.params`` (a dict of arrays) and ``model.loss(X, y=None)``, which
 returns scores (N, C) when y is None and ``(loss, grads)`` otherwise, grads having the
-keys of params. Update rules follow the contract of ``optim``.
+keys of params. Update rules follow the contract of ``optim``. An ``augment(X_batch, rng)``
+hook (notebook 06) changes every training minibatch before the model sees it.
 """
 
 import copy
@@ -43,7 +44,7 @@ class Solver:
 
     def __init__(self, model, data, update_rule="sgd", optim_config=None, lr_schedule=None,
                  num_epochs=10, batch_size=100, seed=0, num_train_samples=1000,
-                 num_val_samples=None, progress=True, verbose=False):
+                 num_val_samples=None, progress=True, verbose=False, augment=None):
         """Store the model, the data and the training settings (nothing runs yet).
 
         Inputs:
@@ -56,11 +57,14 @@ class Solver:
           learning rate of epoch e (from 0) is optim_config["learning_rate"] * schedule(e)
         - num_epochs: number of passes over the training data
         - batch_size: examples per minibatch (the last batch of an epoch may be smaller)
-        - seed: seeds the minibatch order and the accuracy subsamples
+        - seed: seeds the minibatch order, the accuracy subsamples and the augmentation
         - num_train_samples: training examples used for train accuracy (None: all)
         - num_val_samples: validation examples used for val accuracy (None: all)
         - progress: show a progress bar over epochs
         - verbose: print one line per epoch
+        - augment: None, or a callable augment(X_batch, rng) -> X_batch of the same shape,
+          applied to every training minibatch (never to the accuracy checks); rng is a
+          numpy Generator of the Solver's, seeded by `seed`
         """
         if not (hasattr(model, "params") and callable(getattr(model, "loss", None))):
             raise TypeError("model must have a .params dict and a .loss(X, y=None) method")
@@ -84,6 +88,8 @@ class Solver:
             # The schedule multiplies a base rate, so the base rate must be known up front.
             if "learning_rate" not in optim_config:
                 raise ValueError("lr_schedule needs optim_config['learning_rate'] to scale")
+        if augment is not None and not callable(augment):
+            raise TypeError("augment must be None or a callable augment(X_batch, rng) -> X_batch")
         for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size)):
             if not (isinstance(value, (int, np.integer)) and value > 0):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -100,6 +106,7 @@ class Solver:
         self.num_val_samples = num_val_samples
         self.progress = progress
         self.verbose = verbose
+        self.augment = augment
         self._reset()
 
     def _reset(self):
@@ -112,9 +119,11 @@ class Solver:
         self.diverged = False
         # Each parameter carries its own state (e.g. a velocity), hence its own config.
         self.optim_configs = {k: copy.deepcopy(self.optim_config) for k in self.model.params}
-        # Two generators: batch order must not depend on how often accuracy is sampled.
+        # Separate generators: batch order must not depend on how often accuracy is
+        # sampled, nor on whether (and how much randomness) the augmentation draws.
         self._batch_rng = np.random.default_rng(self.seed)
         self._sample_rng = np.random.default_rng([self.seed, 1])
+        self._augment_rng = np.random.default_rng([self.seed, 2])
 
     def check_accuracy(self, X, y, num_samples=None, batch_size=500):
         """Fraction of examples the model classifies correctly.
@@ -141,10 +150,16 @@ class Solver:
         order = self._batch_rng.permutation(len(X))  # without replacement
         for start in range(0, len(X), self.batch_size):
             idx = order[start:start + self.batch_size]
+            X_batch = X[idx]
+            if self.augment is not None:
+                X_batch = self.augment(X_batch, self._augment_rng)
+                if np.shape(X_batch) != X[idx].shape:
+                    raise ValueError(f"augment returned a batch of shape {np.shape(X_batch)}; "
+                                     f"it must keep the shape {X[idx].shape}")
             # A diverging run overflows on purpose in some notebooks; the explicit check
             # below reports it once, instead of a stream of numpy overflow warnings.
             with np.errstate(over="ignore", invalid="ignore"):
-                loss, grads = self.model.loss(X[idx], y[idx])
+                loss, grads = self.model.loss(X_batch, y[idx])
                 self.loss_history.append(float(loss))
                 if not np.isfinite(loss):
                     warnings.warn(
