@@ -64,7 +64,7 @@ def no_trace():
     watched = [ROOT / "autograder", ROOT / "solutions", ROOT / "cs231n_lib", ROOT / "assignments"]
     before = {folder: snapshot(folder) for folder in watched}
     temp = pathlib.Path(tempfile.gettempdir())
-    sandboxes_before = set(temp.glob("cs231n-sandbox-*"))
+    ours = f"cs231n-sandbox-{os.getpid()}-*"  # this process's sandboxes (tests may run side by side)
     yield
     for folder in watched:
         assert snapshot(folder) == before[folder], f"{folder} changed"
@@ -73,8 +73,8 @@ def no_trace():
     while survivors() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert survivors() == []
-    assert set(temp.glob("cs231n-sandbox-*")) <= sandboxes_before
-    assert not list(pathlib.Path("/sys/fs/cgroup").glob("**/cs231n-sandbox-*"))
+    assert not list(temp.glob(ours))
+    assert not list(pathlib.Path("/sys/fs/cgroup").glob(f"**/{ours}"))
 
 
 def test_student_code_cannot_read_the_solutions(tmp_path, no_trace):
@@ -179,9 +179,11 @@ def test_hidden_inputs_are_fresh_each_run_and_the_seed_repeats_them(tmp_path):
     lib = lib_with(tmp_path, "activations", "")
     first, second = grading.grade(lib, names=["sigmoid_hidden"]), grading.grade(lib, names=["sigmoid_hidden"])
     assert first["seed"] != second["seed"]
-    # A bug that shows only on some inputs: the verdict follows the recorded seed.
-    flaky = lib_with(tmp_path / "flaky", "activations", "_f = sigmoid_forward\ndef sigmoid_forward(x):\n"
-                     "    out, cache = _f(x)\n    if x.size and abs(float(x.flat[0])) < 0.5:\n        out = out * 1.01\n"
+    # A bug that shows only on some inputs (the first input's first entry positive): the
+    # verdict depends on the seed, and the recorded seed repeats it.
+    flaky = lib_with(tmp_path / "flaky", "activations", "_f, _calls = sigmoid_forward, []\n"
+                     "def sigmoid_forward(x):\n    out, cache = _f(x)\n    _calls.append(1)\n"
+                     "    if len(_calls) == 1 and x.size and float(x.flat[0]) > 0:\n        out = out * 1.01\n"
                      "    return out, cache")
     verdicts = {s: grading.grade(flaky, names=["sigmoid_hidden"], seed=s)["score"] for s in range(12)}
     assert set(verdicts.values()) == {0, 1}, "the inputs do not depend on the seed"

@@ -111,15 +111,16 @@ def command(bwrap, program, library_copy=None, max_processes=64):
         argv += ["--ro-bind", str(folder), f"{SITE}/{name}"]
     if library_copy is not None:
         argv += ["--ro-bind", str(library_copy), LIBRARY]
-    return argv + ["--remount-ro", "/", "--chdir", SCRATCH, "--clearenv", "--setenv", "HOME", SCRATCH,
-                   "--setenv", "PATH", "/usr/bin:/bin", *environment(max_processes), "--", *program]
+    environment = [x for k, v in worker_environment(SCRATCH, max_processes).items() for x in ("--setenv", k, v)]
+    return argv + ["--remount-ro", "/", "--chdir", SCRATCH, "--clearenv", *environment, "--", *program]
 
 
-def environment(max_processes):
-    """--setenv pairs: one BLAS thread, a non-interactive matplotlib, the process limit."""
-    pairs = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-             "PYTHONHASHSEED": "0", "CS231N_MAX_PROCESSES": str(max_processes)}
-    return [x for k, v in pairs.items() for x in ("--setenv", k, v)]
+def worker_environment(home, max_processes):
+    """The worker's whole environment: one BLAS thread, a non-interactive matplotlib, the
+    process limit (the worker sets it on itself), and nothing of the grader's."""
+    return {"HOME": str(home), "PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+            "CS231N_MAX_PROCESSES": str(max_processes)}
 
 
 @functools.lru_cache(maxsize=1)

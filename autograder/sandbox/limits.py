@@ -69,7 +69,7 @@ class ControlGroup:
             own = _own_paths()
         except (OSError, ValueError):
             return None
-        name = f"cs231n-sandbox-{uuid.uuid4().hex[:12]}"
+        name = f"cs231n-sandbox-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the grader's pid: whose it is
         for attempt in (cls._create_v2, cls._create_v1):
             try:
                 group = attempt(own, name, memory_bytes, processes)

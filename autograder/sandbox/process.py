@@ -55,20 +55,21 @@ def copy_library(source, target):
     """Copy the regular ``.py`` files of ``source`` (and its sub-packages) into ``target``.
 
     Symbolic links are not followed (one could point at the reference solutions), other
-    files are skipped, and the total size is bounded.
+    kinds of file (a FIFO would block the reader) are skipped, and the total size is bounded.
     """
-    source, total = pathlib.Path(source), 0
-    for path in sorted(source.rglob("*.py")):
-        relative = path.relative_to(source)
-        if "__pycache__" in relative.parts or any(p.is_symlink() for p in [path, *path.parents] if source in p.parents):
-            continue
-        if not path.is_file():
-            continue
-        total += path.stat().st_size
-        if total > LIBRARY_LIMIT:
-            raise StudentError("too_large", f"the library's .py files exceed {LIBRARY_LIMIT >> 20} MB")
-        (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target / relative, follow_symlinks=False)
+    total = 0
+    for folder, subfolders, files in os.walk(source):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__" and not os.path.islink(os.path.join(folder, d)))
+        for name in sorted(files):
+            path = pathlib.Path(folder, name)
+            if not name.endswith(".py") or path.is_symlink() or not path.is_file():
+                continue
+            total += path.stat().st_size
+            if total > LIBRARY_LIMIT:
+                raise StudentError("too_large", f"the library's .py files exceed {LIBRARY_LIMIT >> 20} MB")
+            copy = target / path.relative_to(source)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, copy, follow_symlinks=False)
 
 
 class Sandbox:
@@ -80,7 +81,6 @@ class Sandbox:
         self.deadline = None
         self.seconds = None
         self.warnings = []  # warnings raised by student code since the last take_warnings()
-        self.callbacks = {}
 
     # -- process management -------------------------------------------------------------
     def start(self):
@@ -89,7 +89,7 @@ class Sandbox:
             tool, why = bwrap.detect()
             if tool is None:
                 raise SandboxError(why)
-        self.folder = pathlib.Path(tempfile.mkdtemp(prefix="cs231n-sandbox-"))
+        self.folder = pathlib.Path(tempfile.mkdtemp(prefix=f"cs231n-sandbox-{os.getpid()}-"))
         library = self.folder / "cs231n_lib"
         library.mkdir()
         try:
@@ -103,17 +103,14 @@ class Sandbox:
         self.rep_r, rep_w = os.pipe()
         if tool:
             argv = bwrap.command(tool, bwrap.worker_program([req_r, rep_w]), library, self.limits.processes)
-            env, cwd = {}, self.folder
+            env = {}  # bwrap sets the worker's own
         else:
             site = sorted({str(folder.parent) for folder, _ in bwrap.package_dirs()})
             argv = [sys.executable, "-I", "-B", "-S", str(HERE / "worker.py"), str(library), str(req_r), str(rep_w),
                     *site]
-            env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-                   "PYTHONHASHSEED": "0", "HOME": str(self.folder), "PATH": "/usr/bin:/bin",
-                   "CS231N_MAX_PROCESSES": str(self.limits.processes)}
-            cwd = self.folder
+            env = bwrap.worker_environment(self.folder, self.limits.processes)
         try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, cwd=cwd,
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, cwd=self.folder,
                                          env=env, pass_fds=(req_r, rep_w), start_new_session=True,
                                          preexec_fn=self.limits.apply_in_child)
         finally:
