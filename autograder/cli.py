@@ -104,8 +104,8 @@ def cmd_release(args):
     from . import release
 
     try:
-        release.release(pathlib.Path(args.solutions), pathlib.Path(args.out))
-    except release.ReleaseError as exc:
+        release.release(pathlib.Path(args.solutions), pathlib.Path(args.out), force=args.force)
+    except release.ReleaseError as exc:  # ReleaseRefused lists what would be lost
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -171,10 +171,29 @@ def build_parser():
     ls.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
     ls.set_defaults(run=cmd_list)
 
-    r = sub.add_parser("release", help="generate assignments/ and the cs231n_lib/ stubs from solutions/")
-    r.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
+    r = sub.add_parser(
+        "release", help="generate assignments/ and the cs231n_lib/ stubs from solutions/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Regenerate the student material from the instructor's solutions/: the cs231n_lib/\n"
+        "stubs, the assignments/ notebooks (nbgrader generate_assignment) and .release-manifest.json,\n"
+        "the record of what was released.",
+        epilog="Release never silently overwrites work. If a released file changed since the last\n"
+        "release (an implemented function, an answered question, an added cell), release writes\n"
+        "nothing, lists what would be lost and exits 2, e.g.\n"
+        "  cs231n_lib/layers.py: affine_forward, relu_backward would be lost\n"
+        "Copy that work elsewhere first, or pass --force to overwrite it. Outputs and the metadata\n"
+        "JupyterLab writes when a notebook is opened or run do not count as changes; files that\n"
+        "release did not make are left alone.\n\n"
+        "exit codes:\n"
+        "  0  released\n"
+        "  2  refused because work would be lost (nothing was written), or bad input\n"
+        "  3  internal error")
+    r.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
+                   help="the instructor's source (default: %(default)s)")
     r.add_argument("--out", default=str(root), metavar="DIR",
                    help="where assignments/ and cs231n_lib/ are written (default: %(default)s)")
+    r.add_argument("--force", action="store_true",
+                   help="overwrite released files even when they hold work done since the last release")
     r.set_defaults(run=cmd_release)
 
     s = sub.add_parser("sync-gradebook", help="after nbgrader autograde: put the trusted grader's scores "
