@@ -1,6 +1,5 @@
 """The released material is generated, current, uniform and leaks nothing."""
 
-import filecmp
 import importlib.util
 import json
 import pathlib
@@ -26,12 +25,46 @@ def tree(folder):
                   if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts)
 
 
+def stale_files(committed, regenerated):
+    """Files of ``committed`` that are not what release generates as ``regenerated``; notebooks
+    are compared without what JupyterLab writes when they are only opened or run."""
+    return [str(p) for p in tree(committed) if not release.same_release(committed / p, regenerated / p)]
+
+
 @pytest.mark.parametrize("name", ["assignments", "cs231n_lib"])
 def test_released_files_are_current(fresh, name):
     committed, regenerated = ROOT / name, fresh / name
     assert tree(committed) == tree(regenerated), f"run `make release`: {name}/ has other files"
-    stale = [str(p) for p in tree(committed) if not filecmp.cmp(committed / p, regenerated / p, shallow=False)]
+    stale = stale_files(committed, regenerated)
     assert not stale, f"run `make release`: these are stale: {stale}"
+
+
+def test_the_release_manifest_is_current(fresh):
+    assert (ROOT / release.MANIFEST).read_text() == (fresh / release.MANIFEST).read_text(), \
+        f"run `make release`: {release.MANIFEST} is stale"
+
+
+def test_opening_a_notebook_in_jupyterlab_does_not_make_it_stale(fresh, tmp_path):
+    """JupyterLab fills in language_info when a notebook is opened, and running it adds outputs
+    and execution counts: still current. A changed cell source is stale."""
+    name = "01_activations/01_activations.ipynb"
+    opened = tmp_path / "opened"
+    (opened / "01_activations").mkdir(parents=True)
+    nb = json.loads((ROOT / "assignments" / name).read_text())
+    nb["metadata"]["language_info"] = {
+        "codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+        "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+        "pygments_lexer": "ipython3", "version": "3.11.2"}
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    code.update(execution_count=1, outputs=[{"output_type": "stream", "name": "stdout", "text": ["hi\n"]}])
+    code["metadata"]["execution"] = {"iopub.status.idle": "2025-01-01T00:00:00.000Z"}
+    (opened / name).write_text(json.dumps(nb, indent=2, sort_keys=True))
+    assert stale_files(opened, fresh / "assignments") == []
+
+    answer = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+    answer["source"] = ["My answer."]
+    (opened / name).write_text(json.dumps(nb, indent=2, sort_keys=True))
+    assert stale_files(opened, fresh / "assignments") == [name]
 
 
 def notebook_cells(path):
