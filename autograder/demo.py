@@ -1,7 +1,10 @@
 """make demo: release the course, then grade three bundled example submissions.
 
+The demo releases into a temporary folder, never into the checkout: a student's
+cs231n_lib/ and notebooks there are neither overwritten nor mistaken for the stubs.
+
 * reference -- the instructor's solutions/cs231n_lib: full marks;
-* stubs     -- the released cs231n_lib/, untouched: zero, every check saying what to do;
+* stubs     -- the freshly released cs231n_lib/ stubs: zero, every check saying what to do;
 * buggy     -- the reference with the realistic bugs named in DEMO_BUGS applied (they are
                defined with the hidden checks, in solutions/hidden_checks/).
 """
@@ -22,13 +25,15 @@ def buggy_library(solutions, target):
 
 def run(solutions):
     solutions = solutions.resolve()
-    root = solutions.parent
-    print("== Releasing the course from", solutions)
-    release.release(solutions, root)
     summary = []
     with tempfile.TemporaryDirectory(prefix="cs231n-demo-") as tmp:
-        buggy = buggy_library(solutions, pathlib.Path(tmp) / "cs231n_lib")
-        for label, lib in [("reference", solutions / "cs231n_lib"), ("stubs", root / "cs231n_lib"), ("buggy", buggy)]:
+        released = pathlib.Path(tmp) / "release"
+        print("== Releasing the course from", solutions, "into a temporary folder")
+        print("   (the checkout's cs231n_lib/ and assignments/ are not touched; `make release` updates them)")
+        release.release(solutions, released)
+        buggy = buggy_library(solutions, pathlib.Path(tmp) / "buggy" / "cs231n_lib")
+        for label, lib in [("reference", solutions / "cs231n_lib"), ("stubs", released / "cs231n_lib"),
+                           ("buggy", buggy)]:
             print(f"\n== Grading the {label} submission ({lib})\n")
             results = grading.grade(lib, solutions=solutions)
             print(report.table(results))

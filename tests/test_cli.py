@@ -83,12 +83,19 @@ def test_list_shows_every_check_with_points():
 
 
 def test_the_demo_releases_and_grades_three_submissions(tmp_path):
+    """In a checkout where a student has implemented functions, the demo still grades fresh
+    stubs (zero) and leaves the student's library and notebooks as they were."""
     import shutil
 
     shutil.copytree(ROOT / "solutions", tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REFERENCE_LIB, tmp_path / "cs231n_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "assignments").mkdir()
+    (tmp_path / "assignments" / "notes.ipynb").write_text("my answers")
+    student = {p: p.read_bytes() for p in tmp_path.glob("[ac]*/*") if p.is_file()}
     done = run("demo", "--solutions", tmp_path / "solutions")
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "cs231n_lib" / "layers.py").is_file() and (tmp_path / "assignments").is_dir()
+    assert {p: p.read_bytes() for p in tmp_path.glob("[ac]*/*") if p.is_file()} == student
+    assert not (tmp_path / ".release-manifest.json").exists()
     rows = dict(line.split()[:2] for line in done.stdout.split("== Summary")[1].splitlines()[2:5])
     maximum = run("grade", "--lib", REFERENCE_LIB, "--quiet").stdout.split("TOTAL")[1].split()[1]
     assert rows["reference"] == maximum and rows["stubs"] == "0" and 0 < float(rows["buggy"]) < float(maximum)
