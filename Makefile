@@ -17,14 +17,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install everything
 
-demo: $(STAMP)  ## release the course and grade the three bundled example submissions
+demo: $(STAMP)  ## release the course into a temporary folder and grade the three bundled example submissions
 	$(BIN)/python -m autograder demo
 
 test: $(STAMP)  ## run the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
 
-release: $(STAMP)  ## regenerate assignments/ and the cs231n_lib/ stubs from solutions/
-	$(BIN)/python -m autograder release
+release: $(STAMP)  ## regenerate assignments/ and the cs231n_lib/ stubs from solutions/ (refuses to overwrite work; FORCE=1 overrides)
+	$(BIN)/python -m autograder release $(if $(FORCE),--force)
 
 lab: $(STAMP)  ## open JupyterLab on the student notebooks
 	$(BIN)/jupyter lab assignments
