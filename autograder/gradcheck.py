@@ -1,9 +1,15 @@
-"""Reusable check steps: a layer's backward against the grader's numeric gradient."""
+"""Reusable check steps: a layer's backward against the grader's numeric gradient, or
+against the reference."""
 
 import numpy as np
 
 from .numeric import numeric_gradient
-from .registry import CheckFailed, as_array, close, unpack
+from .registry import CheckFailed, as_array, close, precision_floor, unpack
+
+# The numeric gradient's own noise: rounding in f(x + h) - f(x - h), divided by 2h, is
+# about 1e-10 of the output's scale, so entries of the gradient below 1% of its scale are
+# compared on that scale (see ``registry.close``).
+NUMERIC_FLOOR = 1e-2
 
 
 def short(qualname):
@@ -28,25 +34,57 @@ def backward_matches_numeric(lib, forward, backward, args, wrt, rng, tol=1e-7):
             raise CheckFailed(
                 f"{short(forward)}: the output does not change when {name} changes, so "
                 f"{short(backward)} cannot be checked; fix {short(forward)} first")
-        close(f"{short(backward)}: {name}", grad, numeric, tol, "the numeric gradient")
+        close(f"{short(backward)}: {name}", grad, numeric, tol, "the numeric gradient", floor=NUMERIC_FLOOR)
 
 
-def matches_reference(lib, ref, forward, backward, args, grad_names, rng, tol=1e-7, regime=""):
+def subgradient_target(label, got, at_x, one_sided):
+    """What ``got`` (a gradient) is compared with when the function is element-wise in x.
+
+    ``at_x`` is the reference gradient at x and ``one_sided`` the reference gradients at x
+    moved one ulp down and one ulp up. Where the function is smooth they agree to rounding;
+    at a kink (ReLU at 0) they are the one-sided derivatives, and every value between them
+    is a valid subgradient. So the target is ``got`` clipped into [lowest, highest]: any
+    value inside passes, one outside is compared with the nearest end.
+    """
+    got = as_array(label, got, np.shape(at_x))
+    lo = np.minimum.reduce([np.asarray(g, dtype=np.float64) for g in (at_x, *one_sided)])
+    hi = np.maximum.reduce([np.asarray(g, dtype=np.float64) for g in (at_x, *one_sided)])
+    return np.where(np.isfinite(got), np.clip(got, lo, hi), np.asarray(at_x, dtype=np.float64))
+
+
+def matches_reference(lib, ref, forward, backward, args, grad_names, rng, tol=1e-7, regime="", floor=None,
+                      elementwise=False):
     """Student forward and backward against the reference on the same inputs.
 
     The student's backward gets the student's own cache; both get the same upstream
     gradient. ``grad_names`` names what backward returns, e.g. ["dx"] or ["dx", "dw", "db"].
+    ``floor`` (see ``registry.close``) defaults to the precision of the inputs: float32
+    inputs get float32's. ``elementwise`` says forward acts on args[0] entry by entry, so
+    that at a kink any subgradient passes (``subgradient_target``).
     """
     module, func = forward.split(".")
-    ref_out, ref_cache = getattr(getattr(ref, module), func)(*args)
+    ref_forward = getattr(getattr(ref, module), func)
+    ref_backward = getattr(getattr(ref, module), backward.split(".")[1])
+    floor = precision_floor(*args) if floor is None else floor
+    ref_out, ref_cache = ref_forward(*args)
     label = f"{short(forward)}{regime}"
     out, cache = unpack(label, lib.call(forward, *args), 2)
-    close(f"{label}: out", out, ref_out, tol, "the reference")
+    close(f"{label}: out", out, ref_out, tol, "the reference", floor)
     dout = rng.standard_normal(ref_out.shape).astype(ref_out.dtype)
-    ref_grads = getattr(getattr(ref, module), backward.split(".")[1])(dout, ref_cache)
+    ref_grads = ref_backward(dout, ref_cache)
     grads = lib.call(backward, dout, cache)
     if len(grad_names) == 1:
         grads, ref_grads = (grads,), (ref_grads,)
     grads = unpack(f"{short(backward)}{regime}", grads, len(grad_names))
-    for name, got, want in zip(grad_names, grads, ref_grads):
-        close(f"{short(backward)}{regime}: {name}", got, want, tol, "the reference")
+    scales = [None] * len(grad_names)  # None: the largest |reference gradient|
+    if elementwise:
+        x = args[0]
+        one_sided = [ref_backward(dout, ref_forward(np.nextafter(x, toward), *args[1:])[1])
+                     for toward in (-np.inf, np.inf)]
+        want = subgradient_target(f"{short(backward)}{regime}: {grad_names[0]}", grads[0], ref_grads[0], one_sided)
+        ref_grads = (want, *ref_grads[1:])
+        # dx = dout * f'(x), and f'(x) is computed from values of order 1 (a sigmoid's output),
+        # so its rounding is on the scale of dout even where f' is tiny (a saturated sigmoid).
+        scales[0] = max(float(np.max(np.abs(want), initial=0)), float(np.max(np.abs(dout), initial=0)))
+    for name, got, want, scale in zip(grad_names, grads, ref_grads, scales):
+        close(f"{short(backward)}{regime}: {name}", got, want, tol, "the reference", floor, scale)

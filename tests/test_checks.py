@@ -2,11 +2,12 @@
 
 import importlib
 
+import numpy as np
 import pytest
 
 from conftest import MUTANTS, REFERENCE_LIB, failed, lib_with
 from autograder import grading, mutation
-from autograder.registry import load_checks
+from autograder.registry import CheckFailed, close, load_checks, precision_floor
 
 ALL_CHECKS = load_checks(grading.hidden_checks_dir())
 
@@ -59,3 +60,19 @@ def test_check_names_tags_and_points_are_well_formed():
         for tag in c.tags:
             module, func = tag.split(".")
             assert callable(getattr(importlib.import_module(f"cs231n_lib.{module}"), func, None)), tag
+
+
+def test_near_zero_entries_count_on_the_outputs_scale():
+    # float64: an entry a million times smaller than the largest is held to 1e-7 of 1e-6.
+    close("out", [1.0, 1e-9 + 1e-15], [1.0, 1e-9], 1e-7)
+    with pytest.raises(CheckFailed, match=r"rel\. error 3\.3e-01 > 1e-07\), worst at index \(1,\)"):
+        close("out", [1.0, 2e-6], [1.0, 1e-6], 1e-7)
+    # float32: entries below 1% of the scale may be off by a few float32 ulps of the scale...
+    f32 = np.array([1.0, 1e-5], dtype=np.float32)
+    close("out", f32 + np.float32([0, 1e-7]), f32, 1e-4)
+    with pytest.raises(CheckFailed, match=r"entries this near 0 may be off by 1e-04 x 0\.01\), worst at index \(1,\)"):
+        close("out", f32 + np.float32([0, 1e-5]), f32, 1e-4)
+    # ...but not when the expected values are float64.
+    with pytest.raises(CheckFailed, match="rel. error"):
+        close("out", f32 + np.float32([0, 1e-7]), f32.astype(np.float64), 1e-4)
+    assert precision_floor(np.ones(2), 0.5, np.float32(1)) == precision_floor(f32) > precision_floor(np.ones(2))

@@ -135,7 +135,7 @@ def layernorm_forward(lib):
     out = ln(lib, X_LN, {}, label)
     x_hat = (out - BETA_LN) / GAMMA_LN
     close(f"{label}: mean of each example's normalised features (out - beta) / gamma", x_hat.mean(axis=1),
-          np.zeros(3), 1e-7)
+          np.zeros(3), 1e-7, scale=1.0)  # normalised features have unit variance
     close(f"{label}: out", out, [[0.1, -0.7905683170313059, 1.6081821787501491, 1.5270455446875373, 1.5811366340626118],
                                  [0.1, 0.7071067811865476, -3.3284271247461903, 1.0, 0.0],
                                  [-1.1247446162364874, 0.20412410270608122, -0.5, 1.816496410824325, 2.449489232472975]],
