@@ -14,7 +14,7 @@ import tempfile
 
 from . import grading, mutation, release, report
 
-DEMO_BUGS = ["affine_forgets_bias", "softmax_unstable", "relu_gradient_at_zero", "sigmoid_backward_drops_factor",
+DEMO_BUGS = ["affine_forgets_bias", "softmax_unstable", "relu_backward_forgets_dout", "sigmoid_backward_drops_factor",
              "elu_forgets_alpha"]
 
 

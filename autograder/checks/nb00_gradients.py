@@ -97,10 +97,16 @@ def relu_backward(lib):
     x = rng.standard_normal((4, 5))
     x[np.abs(x) < 0.1] = 0.5  # keep away from the kink, where the numeric gradient is 1/2
     backward_matches_numeric(lib, "layers.relu_forward", "layers.relu_backward", [x], [(0, "dx")], rng)
+    # At the kink x == 0 every slope between 0 and 1 is a valid subgradient (x > 0 gives 0,
+    # x >= 0 gives 1): dx there must lie between 0 and dout.
+    dout = np.array([[2.0, -3.0]])
     _, cache = lib.call("layers.relu_forward", np.zeros((1, 2)))
-    dx = as_array("relu_backward: dx", lib.call("layers.relu_backward", np.ones((1, 2)), cache), (1, 2))
-    if np.any(dx != 0):
-        raise CheckFailed("relu_backward: dx at x == 0 should be 0 (use x > 0, not x >= 0)")
+    dx = as_array("relu_backward: dx", lib.call("layers.relu_backward", dout, cache), (1, 2))
+    outside = ~((np.minimum(0, dout) <= dx) & (dx <= np.maximum(0, dout)))
+    if outside.any():
+        j = int(np.argmax(outside[0]))
+        raise CheckFailed(f"relu_backward: at x == 0 with dout {dout[0, j]:g}, dx is {dx[0, j]:g}; it should be "
+                          f"a slope between 0 and 1 times dout (0 for x > 0, {dout[0, j]:g} for x >= 0)")
 
 
 def _loss_checks(lib, func, expected_loss):
@@ -121,7 +127,8 @@ def softmax_loss(lib):
     loss, dx = lib.call(f, np.array([[1000.0, 0.0, -1000.0]]), np.array([1]))
     label = "softmax_loss: loss for scores [1000, 0, -1000] and label 1 (subtract the max before exp)"
     close(label, scalar(label, loss), 1000.0, 1e-9, "1000")
-    close("softmax_loss: dx for scores [1000, 0, -1000] and label 1", dx, [[1.0, -1.0, 0.0]], 1e-9)
+    close("softmax_loss: dx for scores [1000, 0, -1000] and label 1 (subtract the max before exp)", dx,
+          [[1.0, -1.0, 0.0]], 1e-9)
 
 
 @check(A, points=3, tags=["layers.svm_loss"])

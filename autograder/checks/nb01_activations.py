@@ -7,7 +7,7 @@ a nan or inf; backward checks compare with the grader's numeric gradient.
 import numpy as np
 
 from ..gradcheck import backward_matches_numeric
-from ..registry import check, close, unpack
+from ..registry import CheckFailed, as_array, check, close, unpack
 
 A = "01_activations"
 X = np.array([[-1000.0, -3.0, -0.5, 0.0, 0.5, 3.0, 1000.0]])
@@ -17,6 +17,11 @@ def forward_values(lib, name, expected, *extra):
     func = f"activations.{name}_forward"
     args = ", ".join(["x", *map(repr, extra)])
     out, _ = unpack(f"{name}_forward", lib.call(func, X, *extra), 2)
+    out = as_array(f"{name}_forward({args}): out", out, X.shape)
+    if not np.all(np.isfinite(out)):
+        j = int(np.argmax(~np.isfinite(out[0])))
+        raise CheckFailed(f"{name}_forward({args}): out is {out[0, j]} at x = {X[0, j]:g}; the module docstring "
+                          "asks for finite values for large |x| (exponentiate only numbers <= 0)")
     close(f"{name}_forward({args}): out for x = {X[0].tolist()}", out, [expected], 1e-9)
 
 

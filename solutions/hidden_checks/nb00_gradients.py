@@ -7,7 +7,7 @@ grading run's --seed and the check's name.
 import numpy as np
 
 from autograder.gradcheck import matches_reference
-from autograder.mutation import Mutant
+from autograder.mutation import Alternative, Mutant
 from autograder.probes import ArrayProbe, ScalarProbe, upstream
 from autograder.registry import CheckFailed, check, close, scalar, unpack
 from autograder.sandbox import Callback
@@ -49,7 +49,7 @@ def relu_hidden(lib, ref, rng):
         x = (rng.standard_normal(shape) * scale).astype(dtype)
         x.flat[::5] = 0
         matches_reference(lib, ref, "layers.relu_forward", "layers.relu_backward", [x], ["dx"], rng, 1e-7,
-                          f" (x {shape}, {np.dtype(dtype).name}, with zeros)")
+                          f" (x {shape}, {np.dtype(dtype).name}, with zeros)", elementwise=True)
 
 
 @check(A, points=2, tags=["layers.softmax_loss", "layers.svm_loss"], hidden=True)
@@ -60,7 +60,8 @@ def losses_hidden(lib, ref, rng):
         for name in ("softmax_loss", "svm_loss"):
             loss, dx = unpack(name, lib.call(f"layers.{name}", x, y), 2)
             ref_loss, ref_dx = getattr(ref.layers, name)(x, y)
-            regime = f"{name} (N={n}, C={c}, scores ~ {scale:g})"
+            stable = ", numerically stable as the docstring says" if name == "softmax_loss" and scale > 1 else ""
+            regime = f"{name} (N={n}, C={c}, scores ~ {scale:g}{stable})"
             close(f"{regime}: loss", scalar(f"{regime}: loss", loss), ref_loss, 1e-7, "the reference")
             close(f"{regime}: dx", dx, ref_dx, 1e-7, "the reference")
 
@@ -84,7 +85,7 @@ MUTANTS = [
            ("affine_backward", "affine_hidden")),
     Mutant("relu_leaks", "layers", "out = np.maximum(x, 0)", "out = np.maximum(x, 0.01 * x)",
            ("relu_forward", "relu_hidden")),
-    Mutant("relu_gradient_at_zero", "layers", "dx = dout * (x > 0)", "dx = dout * (x >= 0)",
+    Mutant("relu_backward_forgets_dout", "layers", "dx = dout * (x > 0)", "dx = 1.0 * (x > 0)",
            ("relu_backward", "relu_hidden")),
     Mutant("softmax_unstable", "layers", "shifted = x - x.max(axis=1, keepdims=True)", "shifted = x",
            ("softmax_loss", "losses_hidden")),
@@ -92,4 +93,197 @@ MUTANTS = [
            ("softmax_loss", "losses_hidden")),
     Mutant("svm_counts_correct_class", "layers", "    margins[rows, y] = 0\n", "",
            ("svm_loss", "losses_hidden")),
+]
+
+
+# Correct code written the ways students write it: tests/test_alternatives.py asserts that
+# each gets full marks on every check of this notebook.
+ALTERNATIVES = [
+    Alternative("numeric_gradient_nditer", "gradient_check", '''
+        def eval_numerical_gradient(f, x, h=1e-5):
+            grad = np.zeros_like(x, dtype=float)
+            it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+            while not it.finished:
+                ix = it.multi_index
+                oldval = x[ix]
+                x[ix] = oldval + h
+                fxph = f(x)
+                x[ix] = oldval - h
+                fxmh = f(x)
+                x[ix] = oldval
+                grad[ix] = (fxph - fxmh) / (2 * h)
+                it.iternext()
+            return grad
+        ''', ("eval_numerical_gradient",)),
+    Alternative("numeric_gradient_on_copies", "gradient_check", '''
+        def eval_numerical_gradient(f, x, h=1e-5):
+            grad = np.zeros(x.shape)
+            for i in range(x.size):
+                ix = np.unravel_index(i, x.shape)
+                x_plus, x_minus = x.copy(), x.copy()  # x itself is never changed
+                x_plus[ix] += h
+                x_minus[ix] -= h
+                grad[ix] = (float(f(x_plus)) - float(f(x_minus))) / (2 * h)
+            return grad
+        ''', ("eval_numerical_gradient",)),
+    Alternative("numeric_gradient_array_nditer", "gradient_check", '''
+        def eval_numerical_gradient_array(f, x, df, h=1e-5):
+            grad = np.zeros_like(x, dtype=float)
+            it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+            while not it.finished:
+                ix = it.multi_index
+                oldval = x[ix]
+                x[ix] = oldval + h
+                pos = f(x).copy()
+                x[ix] = oldval - h
+                neg = f(x).copy()
+                x[ix] = oldval
+                grad[ix] = np.sum((pos - neg) * df) / (2 * h)
+                it.iternext()
+            return grad
+        ''', ("eval_numerical_gradient_array",)),
+    Alternative("numeric_gradient_array_flat_loop", "gradient_check", '''
+        def eval_numerical_gradient_array(f, x, df, h=1e-5):
+            grad = np.zeros(x.size)
+            flat = x.reshape(-1)  # a view: writing into it writes into x
+            for i in range(x.size):
+                old = flat[i]
+                flat[i] = old + h
+                plus = np.array(f(x), dtype=float)
+                flat[i] = old - h
+                minus = np.array(f(x), dtype=float)
+                flat[i] = old
+                grad[i] = np.dot((plus - minus).ravel(), np.ravel(df)) / (2 * h)
+            return grad.reshape(x.shape)
+        ''', ("eval_numerical_gradient_array",)),
+    Alternative("rel_error_cs231n", "gradient_check", '''
+        def rel_error(x, y):
+            return np.max(np.abs(x - y) / (np.maximum(1e-8, np.abs(x) + np.abs(y))))
+        ''', ("rel_error",)),
+    Alternative("rel_error_loop", "gradient_check", '''
+        def rel_error(x, y):
+            worst = 0.0
+            for a, b in zip(np.ravel(x), np.ravel(y)):
+                worst = max(worst, abs(a - b) / max(abs(a) + abs(b), 1e-8))
+            return worst
+        ''', ("rel_error",)),
+    Alternative("affine_forward_np_dot", "layers", '''
+        def affine_forward(x, w, b):
+            x_row = np.reshape(x, (x.shape[0], -1))
+            out = np.dot(x_row, w) + b
+            cache = (x, w, b)
+            return out, cache
+        ''', ("affine_forward",)),
+    Alternative("affine_forward_loop", "layers", '''
+        def affine_forward(x, w, b):
+            N = x.shape[0]
+            out = np.zeros((N, w.shape[1]))
+            for i in range(N):
+                out[i] = x[i].flatten() @ w + b
+            cache = (x, w, b)
+            return out, cache
+        ''', ("affine_forward",)),
+    Alternative("affine_backward_np_dot", "layers", '''
+        def affine_backward(dout, cache):
+            x, w, b = cache
+            x_row = x.reshape(x.shape[0], -1)
+            dx = np.dot(dout, w.T).reshape(*x.shape)
+            dw = np.dot(x_row.T, dout)
+            db = np.sum(dout, axis=0)
+            return dx, dw, db
+        ''', ("affine_backward",)),
+    Alternative("affine_backward_loop", "layers", '''
+        def affine_backward(dout, cache):
+            x, w, b = cache
+            dx = np.zeros(x.shape)
+            dw = np.zeros(w.shape)
+            db = np.zeros(b.shape)
+            for i in range(x.shape[0]):
+                dx[i] = (w @ dout[i]).reshape(x.shape[1:])
+                dw += np.outer(x[i].ravel(), dout[i])
+                db += dout[i]
+            return dx, dw, db
+        ''', ("affine_backward",)),
+    Alternative("relu_forward_mask", "layers", '''
+        def relu_forward(x):
+            out = x * (x > 0)
+            cache = x
+            return out, cache
+        ''', ("relu_forward",)),
+    Alternative("relu_forward_in_place", "layers", '''
+        def relu_forward(x):
+            out = x.copy()
+            out[out < 0] = 0
+            cache = x
+            return out, cache
+        ''', ("relu_forward",)),
+    Alternative("relu_backward_one_at_zero", "layers", '''
+        def relu_backward(dout, cache):
+            x = cache
+            dx = dout * (x >= 0)  # 1 at x == 0: a valid subgradient too
+            return dx
+        ''', ("relu_backward",)),
+    Alternative("relu_backward_half_at_zero", "layers", '''
+        def relu_backward(dout, cache):
+            x = cache
+            dx = dout * np.heaviside(x, 0.5)  # 1/2 at x == 0, what a numeric gradient sees
+            return dx
+        ''', ("relu_backward",)),
+    Alternative("softmax_loss_log_probs_numpy_scalar", "layers", '''
+        def softmax_loss(x, y):
+            shifted_logits = x - np.max(x, axis=1, keepdims=True)
+            Z = np.sum(np.exp(shifted_logits), axis=1, keepdims=True)
+            log_probs = shifted_logits - np.log(Z)
+            probs = np.exp(log_probs)
+            N = x.shape[0]
+            loss = -np.sum(log_probs[np.arange(N), y]) / N  # a numpy float64
+            dx = probs.copy()
+            dx[np.arange(N), y] -= 1
+            dx /= N
+            return loss, dx
+        ''', ("softmax_loss",)),
+    Alternative("softmax_loss_loop", "layers", '''
+        def softmax_loss(x, y):
+            N, C = x.shape
+            loss = 0.0
+            dx = np.zeros_like(x)
+            for i in range(N):
+                scores = x[i] - np.max(x[i])
+                exp_scores = np.exp(scores)
+                total = np.sum(exp_scores)
+                loss += np.log(total) - scores[y[i]]
+                for j in range(C):
+                    dx[i, j] = exp_scores[j] / total - (j == y[i])
+            return loss / N, dx / N
+        ''', ("softmax_loss",)),
+    Alternative("svm_loss_margins_array", "layers", '''
+        def svm_loss(x, y):
+            N = x.shape[0]
+            correct_class_scores = x[np.arange(N), y]
+            margins = np.maximum(0, x - correct_class_scores[:, np.newaxis] + 1.0)
+            margins[np.arange(N), y] = 0
+            loss = np.sum(margins) / N
+            num_pos = np.sum(margins > 0, axis=1)
+            dx = np.zeros_like(x)
+            dx[margins > 0] = 1
+            dx[np.arange(N), y] -= num_pos
+            dx /= N
+            return loss, dx
+        ''', ("svm_loss",)),
+    Alternative("svm_loss_loop", "layers", '''
+        def svm_loss(x, y):
+            N, C = x.shape
+            loss = 0.0
+            dx = np.zeros(x.shape)
+            for i in range(N):
+                for j in range(C):
+                    if j == y[i]:
+                        continue
+                    margin = x[i, j] - x[i, y[i]] + 1
+                    if margin > 0:
+                        loss += margin
+                        dx[i, j] += 1
+                        dx[i, y[i]] -= 1
+            return loss / N, dx / N
+        ''', ("svm_loss",)),
 ]

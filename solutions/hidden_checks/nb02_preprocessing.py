@@ -8,7 +8,7 @@ Instructor-only: this folder is never released.
 import numpy as np
 
 from autograder.checks.nb02_preprocessing import pca_properties
-from autograder.mutation import Mutant
+from autograder.mutation import Alternative, Mutant
 from autograder.registry import CheckFailed, as_array, check, close, close_scaled, unpack
 
 A = "02_preprocessing"
@@ -161,4 +161,109 @@ MUTANTS = [
            "X_rot / (eigenvalues + eps)", ("whiten", "whiten_hidden")),
     Mutant("whiten_with_own_mean", "preprocessing", "X_rot = (X - mean) @ eigenvectors\n",
            "X_rot = (X - X.mean(axis=0)) @ eigenvectors\n", ("whiten", "whiten_hidden")),
+]
+
+
+# Correct code written the ways students write it: tests/test_alternatives.py asserts that
+# each gets full marks on every check of this notebook.
+ALTERNATIVES = [
+    Alternative("fit_zero_center_keepdims", "preprocessing", '''
+        def fit_zero_center(X_train, per_channel=False):
+            if per_channel:
+                return np.mean(X_train, axis=(0, 2, 3), keepdims=True)[0]  # (1, C, 1, 1) -> (C, 1, 1)
+            return np.mean(X_train, axis=0)
+        ''', ("fit_zero_center",)),
+    Alternative("fit_zero_center_sum_over_n", "preprocessing", '''
+        def fit_zero_center(X_train, per_channel=False):
+            N = X_train.shape[0]
+            if per_channel:
+                C = X_train.shape[1]
+                channels = X_train.transpose(1, 0, 2, 3).reshape(C, -1)
+                return (channels.sum(axis=1) / channels.shape[1]).reshape(C, 1, 1)
+            return np.sum(X_train, axis=0) / N
+        ''', ("fit_zero_center",)),
+    Alternative("zero_center_in_place_copy", "preprocessing", '''
+        def zero_center(X, mean):
+            X_centered = X.copy()
+            X_centered -= mean
+            return X_centered
+        ''', ("zero_center",)),
+    Alternative("zero_center_loop", "preprocessing", '''
+        def zero_center(X, mean):
+            return np.array([example - mean for example in X])
+        ''', ("zero_center",)),
+    Alternative("fit_standardizer_np_std", "preprocessing", '''
+        def fit_standardizer(X_train, min_std=1e-8):
+            mean = np.mean(X_train, axis=0)
+            std = np.std(X_train, axis=0)
+            std[std < min_std] = 1
+            return mean, std
+        ''', ("fit_standardizer",)),
+    Alternative("fit_standardizer_keepdims_variance", "preprocessing", '''
+        def fit_standardizer(X_train, min_std=1e-8):
+            mu = X_train.mean(axis=0, keepdims=True)
+            var = ((X_train - mu) ** 2).sum(axis=0) / X_train.shape[0]
+            std = np.sqrt(var)
+            std = np.where(std < min_std, 1, std)
+            return mu.ravel(), std
+        ''', ("fit_standardizer",)),
+    Alternative("standardize_in_place", "preprocessing", '''
+        def standardize(X, stats):
+            mean, std = stats
+            X_standardized = X - mean
+            X_standardized /= std
+            return X_standardized
+        ''', ("standardize",)),
+    Alternative("standardize_times_reciprocal", "preprocessing", '''
+        def standardize(X, stats):
+            return (X - stats[0]) * (1.0 / stats[1])
+        ''', ("standardize",)),
+    Alternative("fit_pca_svd", "preprocessing", '''
+        def fit_pca(X_train):
+            N, D = X_train.shape
+            mean = X_train.mean(axis=0)
+            U, S, Vt = np.linalg.svd(X_train - mean, full_matrices=True)  # Vt: (D, D), rows descending
+            eigenvalues = np.zeros(D, dtype=S.dtype)
+            eigenvalues[:len(S)] = S**2 / N
+            eigenvectors = Vt.T
+            for j in range(D):
+                if eigenvectors[np.argmax(np.abs(eigenvectors[:, j])), j] < 0:
+                    eigenvectors[:, j] *= -1
+            return mean, eigenvalues, eigenvectors
+        ''', ("fit_pca",)),
+    Alternative("fit_pca_np_cov", "preprocessing", '''
+        def fit_pca(X_train):
+            mean = np.mean(X_train, axis=0)
+            cov = np.cov(X_train, rowvar=False, bias=True)
+            values, vectors = np.linalg.eigh(cov)
+            values, vectors = np.flip(values), np.flip(vectors, axis=1)
+            values = np.clip(values, 0, None)
+            idx = np.abs(vectors).argmax(axis=0)
+            vectors = vectors * np.sign(vectors[idx, range(vectors.shape[1])])
+            return mean, values, vectors
+        ''', ("fit_pca",)),
+    Alternative("pca_transform_slice_first", "preprocessing", '''
+        def pca_transform(X, pca, k=None):
+            mean, _, U = pca
+            if k is not None:
+                U = U[:, :k]
+            return (X - mean).dot(U)
+        ''', ("pca_transform",)),
+    Alternative("pca_transform_slice_after", "preprocessing", '''
+        def pca_transform(X, pca, k=None):
+            mean, eigenvalues, eigenvectors = pca
+            X_rot = np.dot(X - mean, eigenvectors)
+            if k is None:
+                k = X_rot.shape[1]
+            return X_rot[:, :k]
+        ''', ("pca_transform",)),
+    Alternative("whiten_diagonal_matrix", "preprocessing", '''
+        def whiten(X, pca, eps=1e-5):
+            mean, eigenvalues, eigenvectors = pca
+            return (X - mean) @ eigenvectors @ np.diag(1 / np.sqrt(eigenvalues + eps))
+        ''', ("whiten",)),
+    Alternative("whiten_reuses_pca_transform", "preprocessing", '''
+        def whiten(X, pca, eps=1e-5):
+            return pca_transform(X, pca) / np.sqrt(pca[1] + eps)
+        ''', ("whiten",)),
 ]

@@ -11,7 +11,7 @@ import numpy as np
 from autograder.checks.nb03_initialization import (SIGMAS, draws_from_the_given_rng, gaussian_statistics,
                                                    orthonormal, unbiased_signs, weights)
 from autograder.sandbox import Rng
-from autograder.mutation import Mutant
+from autograder.mutation import Alternative, Mutant
 from autograder.registry import CheckFailed, check, close
 
 A = "03_initialization"
@@ -116,4 +116,72 @@ MUTANTS = [
            "A = rng.standard_normal((fan_in, fan_out))", ("orthogonal_init", "orthogonal_hidden")),
     Mutant("orthogonal_global_generator", "initializers", "A = rng.standard_normal((rows, cols))",
            "A = np.random.standard_normal((rows, cols))", ("orthogonal_init", "orthogonal_hidden")),
+]
+
+
+# Correct code written the ways students write it: tests/test_alternatives.py asserts that
+# each gets full marks on every check of this notebook.
+ALTERNATIVES = [
+    Alternative("zeros_np_full", "initializers", '''
+        def zeros(fan_in, fan_out, rng=None):
+            return np.full((fan_in, fan_out), 0.0)
+        ''', ("zeros",)),
+    Alternative("zeros_from_lists", "initializers", '''
+        def zeros(fan_in, fan_out, rng=None):
+            return np.array([[0.0] * fan_out for _ in range(fan_in)]).reshape(fan_in, fan_out)
+        ''', ("zeros",)),
+    Alternative("small_random_rng_normal", "initializers", '''
+        def small_random(fan_in, fan_out, rng=None, scale=0.01):
+            if rng is None:
+                rng = np.random.default_rng()
+            return rng.normal(0.0, scale, size=(fan_in, fan_out))
+        ''', ("small_random",)),
+    Alternative("small_random_scaled_in_place", "initializers", '''
+        def small_random(fan_in, fan_out, rng=None, scale=0.01):
+            rng = rng if rng is not None else np.random.default_rng()
+            W = rng.standard_normal(size=(fan_in, fan_out))
+            W *= scale
+            return W
+        ''', ("small_random",)),
+    Alternative("xavier_rng_normal", "initializers", '''
+        def xavier(fan_in, fan_out, rng=None):
+            rng = np.random.default_rng(rng)
+            return rng.normal(loc=0.0, scale=1.0 / np.sqrt(fan_in), size=(fan_in, fan_out))
+        ''', ("xavier",)),
+    Alternative("xavier_times_sqrt_of_reciprocal", "initializers", '''
+        def xavier(fan_in, fan_out, rng=None):
+            if rng is None:
+                rng = np.random.default_rng()
+            return rng.standard_normal((fan_in, fan_out)) * np.sqrt(1.0 / fan_in)
+        ''', ("xavier",)),
+    Alternative("he_rng_normal", "initializers", '''
+        def he(fan_in, fan_out, rng=None):
+            rng = np.random.default_rng(rng)
+            return rng.normal(0, np.sqrt(2 / fan_in), (fan_in, fan_out))
+        ''', ("he",)),
+    Alternative("he_scaled_in_place", "initializers", '''
+        def he(fan_in, fan_out, rng=None):
+            if rng is None:
+                rng = np.random.default_rng()
+            W = rng.standard_normal((fan_in, fan_out))
+            W *= np.sqrt(2) / np.sqrt(fan_in)
+            return W
+        ''', ("he",)),
+    Alternative("orthogonal_polar_factor", "initializers", '''
+        def orthogonal(fan_in, fan_out, rng=None):
+            rng = np.random.default_rng(rng)
+            A = rng.standard_normal((fan_in, fan_out))
+            U, _, Vt = np.linalg.svd(A, full_matrices=False)
+            return U @ Vt  # the orthonormal matrix nearest A: no sign convention to fix
+        ''', ("orthogonal",)),
+    Alternative("orthogonal_qr_sign_matrix", "initializers", '''
+        def orthogonal(fan_in, fan_out, rng=None):
+            if rng is None:
+                rng = np.random.default_rng()
+            tall = fan_in >= fan_out
+            A = rng.standard_normal((fan_in, fan_out) if tall else (fan_out, fan_in))
+            q, r = np.linalg.qr(A)
+            q = q @ np.diag(np.sign(np.diag(r)))
+            return q if tall else q.T
+        ''', ("orthogonal",)),
 ]
