@@ -4,9 +4,10 @@ Each non-linearity is a forward/backward pair with the layer contract of ``layer
 ``forward(x, ...) -> (out, cache)`` and ``backward(dout, cache) -> dx`` (Maxout, which
 has parameters, returns ``(dx, dw, db)``).
 
-Forward passes must stay finite and raise no numpy warning for large |x| (try +-1000):
-``np.exp`` of a large positive number overflows, so arrange the formulas to exponentiate
-only non-positive numbers.
+Forward passes must stay finite for large |x| (try +-1000): ``np.exp`` of a large
+positive number overflows, so arrange the formulas to exponentiate only non-positive
+numbers. A numpy warning ("overflow encountered in exp") costs no points, but it is a sign
+that a formula overflows for large |x|, and the grader notes it in the check's output.
 """
 
 import numpy as np
@@ -101,7 +102,8 @@ def leaky_relu_forward(x, alpha=0.01):
 
 
 def leaky_relu_backward(dout, cache):
-    """Backward pass of the leaky ReLU. At x == 0 use the slope alpha.
+    """Backward pass of the leaky ReLU. At x == 0 any slope between alpha and 1 is a
+    valid subgradient; the usual choice is alpha.
 
     Returns:
     - dx: shaped like x
@@ -135,7 +137,8 @@ def elu_forward(x, alpha=1.0):
 
 
 def elu_backward(dout, cache):
-    """Backward pass of the ELU. At x == 0 use the left derivative alpha.
+    """Backward pass of the ELU. At x == 0 any slope between alpha and 1 is a valid
+    subgradient; the usual choice is the left derivative alpha.
 
     Returns:
     - dx: shaped like x
@@ -209,7 +212,8 @@ def maxout_forward(x, w, b):
 
 
 def maxout_backward(dout, cache):
-    """Backward pass of maxout. Only the winning piece of each output gets a gradient.
+    """Backward pass of maxout. Only the winning piece of each output gets a gradient (at a
+    tie, give it to one of the tied pieces, e.g. the first, as argmax does).
 
     Inputs:
     - dout: (N, M)

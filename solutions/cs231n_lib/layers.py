@@ -74,7 +74,8 @@ def relu_forward(x):
 
 
 def relu_backward(dout, cache):
-    """Backward pass of the ReLU. At x == 0 use the gradient 0.
+    """Backward pass of the ReLU. At x == 0 any slope between 0 and 1 is a valid
+    subgradient; the usual choice is 0.
 
     Inputs:
     - dout: upstream gradient, any shape
