@@ -100,7 +100,7 @@ MUTANTS = [
 # each gets full marks on every check of this notebook.
 ALTERNATIVES = [
     Alternative("numeric_gradient_nditer", "gradient_check", '''
-        def eval_numerical_gradient(f, x, h=1e-5):
+        def eval_numerical_gradient(f, x, h=1e-5):  # numeric gradient nditer
             grad = np.zeros_like(x, dtype=float)
             it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
             while not it.finished:
@@ -116,7 +116,7 @@ ALTERNATIVES = [
             return grad
         ''', ("eval_numerical_gradient",)),
     Alternative("numeric_gradient_on_copies", "gradient_check", '''
-        def eval_numerical_gradient(f, x, h=1e-5):
+        def eval_numerical_gradient(f, x, h=1e-5):  # numeric gradient on copies
             grad = np.zeros(x.shape)
             for i in range(x.size):
                 ix = np.unravel_index(i, x.shape)
@@ -127,7 +127,7 @@ ALTERNATIVES = [
             return grad
         ''', ("eval_numerical_gradient",)),
     Alternative("numeric_gradient_array_nditer", "gradient_check", '''
-        def eval_numerical_gradient_array(f, x, df, h=1e-5):
+        def eval_numerical_gradient_array(f, x, df, h=1e-5):  # numeric gradient array nditer
             grad = np.zeros_like(x, dtype=float)
             it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
             while not it.finished:
@@ -143,7 +143,7 @@ ALTERNATIVES = [
             return grad
         ''', ("eval_numerical_gradient_array",)),
     Alternative("numeric_gradient_array_flat_loop", "gradient_check", '''
-        def eval_numerical_gradient_array(f, x, df, h=1e-5):
+        def eval_numerical_gradient_array(f, x, df, h=1e-5):  # numeric gradient array flat loop
             grad = np.zeros(x.size)
             flat = x.reshape(-1)  # a view: writing into it writes into x
             for i in range(x.size):
@@ -157,43 +157,41 @@ ALTERNATIVES = [
             return grad.reshape(x.shape)
         ''', ("eval_numerical_gradient_array",)),
     Alternative("rel_error_cs231n", "gradient_check", '''
-        def rel_error(x, y):
+        def rel_error(x, y):  # rel error cs231n
             return np.max(np.abs(x - y) / (np.maximum(1e-8, np.abs(x) + np.abs(y))))
         ''', ("rel_error",)),
     Alternative("rel_error_loop", "gradient_check", '''
-        def rel_error(x, y):
+        def rel_error(x, y):  # rel error loop
             worst = 0.0
             for a, b in zip(np.ravel(x), np.ravel(y)):
                 worst = max(worst, abs(a - b) / max(abs(a) + abs(b), 1e-8))
             return worst
         ''', ("rel_error",)),
     Alternative("affine_forward_np_dot", "layers", '''
-        def affine_forward(x, w, b):
+        def affine_forward(x, w, b):  # affine forward np dot
             x_row = np.reshape(x, (x.shape[0], -1))
             out = np.dot(x_row, w) + b
-            cache = (x, w, b)
-            return out, cache
+            return out, (x, w, b)
         ''', ("affine_forward",)),
     Alternative("affine_forward_loop", "layers", '''
-        def affine_forward(x, w, b):
+        def affine_forward(x, w, b):  # affine forward loop
             N = x.shape[0]
             out = np.zeros((N, w.shape[1]))
             for i in range(N):
                 out[i] = x[i].flatten() @ w + b
-            cache = (x, w, b)
-            return out, cache
+            return out, (x, w, b)
         ''', ("affine_forward",)),
     Alternative("affine_backward_np_dot", "layers", '''
-        def affine_backward(dout, cache):
+        def affine_backward(dout, cache):  # affine backward np dot
             x, w, b = cache
             x_row = x.reshape(x.shape[0], -1)
             dx = np.dot(dout, w.T).reshape(*x.shape)
             dw = np.dot(x_row.T, dout)
             db = np.sum(dout, axis=0)
-            return dx, dw, db
+            return (dx, dw, db)
         ''', ("affine_backward",)),
     Alternative("affine_backward_loop", "layers", '''
-        def affine_backward(dout, cache):
+        def affine_backward(dout, cache):  # affine backward loop
             x, w, b = cache
             dx = np.zeros(x.shape)
             dw = np.zeros(w.shape)
@@ -202,35 +200,35 @@ ALTERNATIVES = [
                 dx[i] = (w @ dout[i]).reshape(x.shape[1:])
                 dw += np.outer(x[i].ravel(), dout[i])
                 db += dout[i]
-            return dx, dw, db
+            return (dx, dw, db)
         ''', ("affine_backward",)),
     Alternative("relu_forward_mask", "layers", '''
-        def relu_forward(x):
+        def relu_forward(x):  # relu forward mask
             out = x * (x > 0)
             cache = x
-            return out, cache
+            return (out, cache)
         ''', ("relu_forward",)),
     Alternative("relu_forward_in_place", "layers", '''
-        def relu_forward(x):
+        def relu_forward(x):  # relu forward in place
             out = x.copy()
             out[out < 0] = 0
             cache = x
-            return out, cache
+            return (out, cache)
         ''', ("relu_forward",)),
     Alternative("relu_backward_one_at_zero", "layers", '''
-        def relu_backward(dout, cache):
+        def relu_backward(dout, cache):  # relu backward one at zero
             x = cache
             dx = dout * (x >= 0)  # 1 at x == 0: a valid subgradient too
             return dx
         ''', ("relu_backward",)),
     Alternative("relu_backward_half_at_zero", "layers", '''
-        def relu_backward(dout, cache):
+        def relu_backward(dout, cache):  # relu backward half at zero
             x = cache
             dx = dout * np.heaviside(x, 0.5)  # 1/2 at x == 0, what a numeric gradient sees
             return dx
         ''', ("relu_backward",)),
     Alternative("softmax_loss_log_probs_numpy_scalar", "layers", '''
-        def softmax_loss(x, y):
+        def softmax_loss(x, y):  # softmax loss log probs numpy scalar
             shifted_logits = x - np.max(x, axis=1, keepdims=True)
             Z = np.sum(np.exp(shifted_logits), axis=1, keepdims=True)
             log_probs = shifted_logits - np.log(Z)
@@ -240,10 +238,10 @@ ALTERNATIVES = [
             dx = probs.copy()
             dx[np.arange(N), y] -= 1
             dx /= N
-            return loss, dx
+            return (loss, dx)
         ''', ("softmax_loss",)),
     Alternative("softmax_loss_loop", "layers", '''
-        def softmax_loss(x, y):
+        def softmax_loss(x, y):  # softmax loss loop
             N, C = x.shape
             loss = 0.0
             dx = np.zeros_like(x)
@@ -257,7 +255,7 @@ ALTERNATIVES = [
             return loss / N, dx / N
         ''', ("softmax_loss",)),
     Alternative("svm_loss_margins_array", "layers", '''
-        def svm_loss(x, y):
+        def svm_loss(x, y):  # svm loss margins array
             N = x.shape[0]
             correct_class_scores = x[np.arange(N), y]
             margins = np.maximum(0, x - correct_class_scores[:, np.newaxis] + 1.0)
@@ -268,10 +266,10 @@ ALTERNATIVES = [
             dx[margins > 0] = 1
             dx[np.arange(N), y] -= num_pos
             dx /= N
-            return loss, dx
+            return (loss, dx)
         ''', ("svm_loss",)),
     Alternative("svm_loss_loop", "layers", '''
-        def svm_loss(x, y):
+        def svm_loss(x, y):  # svm loss loop
             N, C = x.shape
             loss = 0.0
             dx = np.zeros(x.shape)

@@ -131,10 +131,10 @@ MUTANTS = [
 # each gets full marks on every check of this notebook.
 ALTERNATIVES = [
     Alternative("sigmoid_through_tanh", "activations", '''
-        def sigmoid_forward(x):
+        def sigmoid_forward(x):  # sigmoid through tanh
             out = 0.5 * (1 + np.tanh(x / 2))  # never overflows; loses digits near 0 in float32
             cache = out
-            return out, cache
+            return (out, cache)
         ''', ("sigmoid_forward",)),
     Alternative("sigmoid_cache_x_masks", "activations", '''
         def _stable_sigmoid(x):
@@ -145,75 +145,75 @@ ALTERNATIVES = [
             out[~pos] = e / (1 + e)
             return out
 
-        def sigmoid_forward(x):
+        def sigmoid_forward(x):  # sigmoid cache x masks
             return _stable_sigmoid(x), x
 
-        def sigmoid_backward(dout, cache):
+        def sigmoid_backward(dout, cache):  # sigmoid cache x masks
             s = _stable_sigmoid(cache)
             return dout * s * (1 - s)
         ''', ("sigmoid_forward", "sigmoid_backward")),
     Alternative("sigmoid_backward_in_place", "activations", '''
-        def sigmoid_backward(dout, cache):
+        def sigmoid_backward(dout, cache):  # sigmoid backward in place
             dx = dout.copy()
             dx *= cache
             dx *= 1 - cache
             return dx
         ''', ("sigmoid_backward",)),
     Alternative("tanh_from_stable_exponentials", "activations", '''
-        def tanh_forward(x):
+        def tanh_forward(x):  # tanh from stable exponentials
             e = np.exp(-2 * np.abs(x))
             out = np.sign(x) * (1 - e) / (1 + e)
             cache = out
-            return out, cache
+            return (out, cache)
         ''', ("tanh_forward",)),
     Alternative("tanh_cache_x", "activations", '''
-        def tanh_forward(x):
+        def tanh_forward(x):  # tanh cache x
             return np.tanh(x), x
 
-        def tanh_backward(dout, cache):
+        def tanh_backward(dout, cache):  # tanh cache x
             return dout * (1 - np.tanh(cache) ** 2)
         ''', ("tanh_forward", "tanh_backward")),
     Alternative("tanh_backward_factored", "activations", '''
-        def tanh_backward(dout, cache):
+        def tanh_backward(dout, cache):  # tanh backward factored
             return dout * (1 - cache) * (1 + cache)
         ''', ("tanh_backward",)),
     Alternative("leaky_relu_maximum", "activations", '''
-        def leaky_relu_forward(x, alpha=0.01):
+        def leaky_relu_forward(x, alpha=0.01):  # leaky relu maximum
             out = np.maximum(x, alpha * x)  # right for 0 <= alpha <= 1
             cache = (x, alpha)
-            return out, cache
+            return (out, cache)
         ''', ("leaky_relu_forward",)),
     Alternative("leaky_relu_mask_cache", "activations", '''
-        def leaky_relu_forward(x, alpha=0.01):
+        def leaky_relu_forward(x, alpha=0.01):  # leaky relu mask cache
             mask = x > 0
             out = x * mask + alpha * x * ~mask
             cache = {"mask": mask, "alpha": alpha}
-            return out, cache
+            return (out, cache)
 
-        def leaky_relu_backward(dout, cache):
+        def leaky_relu_backward(dout, cache):  # leaky relu mask cache
             return dout * np.where(cache["mask"], 1.0, cache["alpha"])
         ''', ("leaky_relu_forward", "leaky_relu_backward")),
     Alternative("leaky_relu_backward_one_at_zero", "activations", '''
-        def leaky_relu_backward(dout, cache):
+        def leaky_relu_backward(dout, cache):  # leaky relu backward one at zero
             x, alpha = cache
             dx = dout.copy()
             dx[x < 0] *= alpha  # slope 1 at x == 0: a valid subgradient too
             return dx
         ''', ("leaky_relu_backward",)),
     Alternative("elu_maximum_minimum", "activations", '''
-        def elu_forward(x, alpha=1.0):
+        def elu_forward(x, alpha=1.0):  # elu maximum minimum
             out = np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0))
             cache = (x, out, alpha)
-            return out, cache
+            return (out, cache)
         ''', ("elu_forward",)),
     Alternative("elu_cache_x_exp", "activations", '''
-        def elu_forward(x, alpha=1.0):
+        def elu_forward(x, alpha=1.0):  # elu cache x exp
             out = x.copy()
             neg = x <= 0
             out[neg] = alpha * (np.exp(x[neg]) - 1)
             return out, (x, alpha)
 
-        def elu_backward(dout, cache):
+        def elu_backward(dout, cache):  # elu cache x exp
             x, alpha = cache
             dx = dout.copy()
             neg = x < 0  # slope 1 at x == 0: a valid subgradient too
@@ -221,42 +221,42 @@ ALTERNATIVES = [
             return dx
         ''', ("elu_forward", "elu_backward")),
     Alternative("elu_backward_exp_of_x", "activations", '''
-        def elu_backward(dout, cache):
+        def elu_backward(dout, cache):  # elu backward exp of x
             x, out, alpha = cache
             return dout * np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0)))
         ''', ("elu_backward",)),
     Alternative("gelu_np_power", "activations", '''
-        def gelu_forward(x):
+        def gelu_forward(x):  # gelu np power
             t = np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * np.power(x, 3)))
             out = 0.5 * x * (1 + t)
             cache = (x, t)
-            return out, cache
+            return (out, cache)
         ''', ("gelu_forward",)),
     Alternative("gelu_as_x_sigmoid_cache_x", "activations", '''
         def _gelu_u(x):
             return np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)
 
-        def gelu_forward(x):
+        def gelu_forward(x):  # gelu as x sigmoid cache x
             # 0.5 (1 + tanh(u)) = sigmoid(2u), written so that exp never overflows
             e = np.exp(-2 * np.abs(_gelu_u(x)))
             s = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
             return x * s, x
 
-        def gelu_backward(dout, cache):
+        def gelu_backward(dout, cache):  # gelu as x sigmoid cache x
             x = cache
             t = np.tanh(_gelu_u(x))
             du = np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * x**2)
             return dout * (0.5 * (1 + t) + 0.5 * x * (1 - t) * (1 + t) * du)
         ''', ("gelu_forward", "gelu_backward")),
     Alternative("gelu_backward_sech_squared", "activations", '''
-        def gelu_backward(dout, cache):
+        def gelu_backward(dout, cache):  # gelu backward sech squared
             x, t = cache
             sech2 = 1 - t * t
             du_dx = np.sqrt(2 / np.pi) * (1 + 0.134145 * x * x)
             return dout * 0.5 * ((1 + t) + x * sech2 * du_dx)
         ''', ("gelu_backward",)),
     Alternative("maxout_loops_over_pieces", "activations", '''
-        def maxout_forward(x, w, b):
+        def maxout_forward(x, w, b):  # maxout loops over pieces
             N, (D, M, K) = x.shape[0], w.shape
             x_flat = x.reshape(N, D)
             z = np.zeros((N, M, K))
@@ -264,9 +264,9 @@ ALTERNATIVES = [
                 z[:, :, k] = x_flat @ w[:, :, k] + b[:, k]
             out = np.max(z, axis=2)
             cache = (x, w, z)
-            return out, cache
+            return (out, cache)
 
-        def maxout_backward(dout, cache):
+        def maxout_backward(dout, cache):  # maxout loops over pieces
             x, w, z = cache
             N, (D, M, K) = x.shape[0], w.shape
             x_flat = x.reshape(N, D)
@@ -280,20 +280,20 @@ ALTERNATIVES = [
             return dx_flat.reshape(x.shape), dw, db
         ''', ("maxout_forward", "maxout_backward")),
     Alternative("maxout_matrix_product_ties_to_last", "activations", '''
-        def maxout_forward(x, w, b):
+        def maxout_forward(x, w, b):  # maxout matrix product ties to last
             N, (D, M, K) = x.shape[0], w.shape
             z = (x.reshape(N, D) @ w.reshape(D, M * K)).reshape(N, M, K) + b
             last = K - 1 - np.argmax(z[:, :, ::-1], axis=2)  # a tie goes to the last piece
             out = np.take_along_axis(z, last[:, :, None], axis=2)[:, :, 0]
             return out, {"x": x, "w": w, "winner": last}
 
-        def maxout_backward(dout, cache):
+        def maxout_backward(dout, cache):  # maxout matrix product ties to last
             x, w, winner = cache["x"], cache["w"], cache["winner"]
             N, (D, M, K) = x.shape[0], w.shape
             dz = (np.arange(K) == winner[:, :, None]) * dout[:, :, None]
             dx = (dz.reshape(N, M * K) @ w.reshape(D, M * K).T).reshape(x.shape)
             dw = (x.reshape(N, D).T @ dz.reshape(N, M * K)).reshape(D, M, K)
             db = dz.sum(axis=0)
-            return dx, dw, db
+            return (dx, dw, db)
         ''', ("maxout_forward", "maxout_backward")),
 ]

@@ -168,13 +168,13 @@ MUTANTS = [
 # each gets full marks on every check of this notebook.
 ALTERNATIVES = [
     Alternative("fit_zero_center_keepdims", "preprocessing", '''
-        def fit_zero_center(X_train, per_channel=False):
+        def fit_zero_center(X_train, per_channel=False):  # fit zero center keepdims
             if per_channel:
                 return np.mean(X_train, axis=(0, 2, 3), keepdims=True)[0]  # (1, C, 1, 1) -> (C, 1, 1)
             return np.mean(X_train, axis=0)
         ''', ("fit_zero_center",)),
     Alternative("fit_zero_center_sum_over_n", "preprocessing", '''
-        def fit_zero_center(X_train, per_channel=False):
+        def fit_zero_center(X_train, per_channel=False):  # fit zero center sum over n
             N = X_train.shape[0]
             if per_channel:
                 C = X_train.shape[1]
@@ -183,24 +183,24 @@ ALTERNATIVES = [
             return np.sum(X_train, axis=0) / N
         ''', ("fit_zero_center",)),
     Alternative("zero_center_in_place_copy", "preprocessing", '''
-        def zero_center(X, mean):
-            X_centered = X.copy()
-            X_centered -= mean
-            return X_centered
+        def zero_center(X, mean):  # zero center in place copy
+            Xc = X.copy()
+            Xc -= mean
+            return Xc
         ''', ("zero_center",)),
     Alternative("zero_center_loop", "preprocessing", '''
-        def zero_center(X, mean):
+        def zero_center(X, mean):  # zero center loop
             return np.array([example - mean for example in X])
         ''', ("zero_center",)),
     Alternative("fit_standardizer_np_std", "preprocessing", '''
-        def fit_standardizer(X_train, min_std=1e-8):
+        def fit_standardizer(X_train, min_std=1e-8):  # fit standardizer np std
             mean = np.mean(X_train, axis=0)
             std = np.std(X_train, axis=0)
             std[std < min_std] = 1
-            return mean, std
+            return (mean, std)
         ''', ("fit_standardizer",)),
     Alternative("fit_standardizer_keepdims_variance", "preprocessing", '''
-        def fit_standardizer(X_train, min_std=1e-8):
+        def fit_standardizer(X_train, min_std=1e-8):  # fit standardizer keepdims variance
             mu = X_train.mean(axis=0, keepdims=True)
             var = ((X_train - mu) ** 2).sum(axis=0) / X_train.shape[0]
             std = np.sqrt(var)
@@ -208,18 +208,18 @@ ALTERNATIVES = [
             return mu.ravel(), std
         ''', ("fit_standardizer",)),
     Alternative("standardize_in_place", "preprocessing", '''
-        def standardize(X, stats):
+        def standardize(X, stats):  # standardize in place
             mean, std = stats
-            X_standardized = X - mean
-            X_standardized /= std
-            return X_standardized
+            out = X - mean
+            out /= std
+            return out
         ''', ("standardize",)),
     Alternative("standardize_times_reciprocal", "preprocessing", '''
-        def standardize(X, stats):
+        def standardize(X, stats):  # standardize times reciprocal
             return (X - stats[0]) * (1.0 / stats[1])
         ''', ("standardize",)),
     Alternative("fit_pca_svd", "preprocessing", '''
-        def fit_pca(X_train):
+        def fit_pca(X_train):  # fit pca svd
             N, D = X_train.shape
             mean = X_train.mean(axis=0)
             U, S, Vt = np.linalg.svd(X_train - mean, full_matrices=True)  # Vt: (D, D), rows descending
@@ -229,10 +229,10 @@ ALTERNATIVES = [
             for j in range(D):
                 if eigenvectors[np.argmax(np.abs(eigenvectors[:, j])), j] < 0:
                     eigenvectors[:, j] *= -1
-            return mean, eigenvalues, eigenvectors
+            return (mean, eigenvalues, eigenvectors)
         ''', ("fit_pca",)),
     Alternative("fit_pca_np_cov", "preprocessing", '''
-        def fit_pca(X_train):
+        def fit_pca(X_train):  # fit pca np cov
             mean = np.mean(X_train, axis=0)
             cov = np.cov(X_train, rowvar=False, bias=True)
             values, vectors = np.linalg.eigh(cov)
@@ -243,14 +243,14 @@ ALTERNATIVES = [
             return mean, values, vectors
         ''', ("fit_pca",)),
     Alternative("pca_transform_slice_first", "preprocessing", '''
-        def pca_transform(X, pca, k=None):
+        def pca_transform(X, pca, k=None):  # pca transform slice first
             mean, _, U = pca
             if k is not None:
                 U = U[:, :k]
             return (X - mean).dot(U)
         ''', ("pca_transform",)),
     Alternative("pca_transform_slice_after", "preprocessing", '''
-        def pca_transform(X, pca, k=None):
+        def pca_transform(X, pca, k=None):  # pca transform slice after
             mean, eigenvalues, eigenvectors = pca
             X_rot = np.dot(X - mean, eigenvectors)
             if k is None:
@@ -258,12 +258,12 @@ ALTERNATIVES = [
             return X_rot[:, :k]
         ''', ("pca_transform",)),
     Alternative("whiten_diagonal_matrix", "preprocessing", '''
-        def whiten(X, pca, eps=1e-5):
+        def whiten(X, pca, eps=1e-5):  # whiten diagonal matrix
             mean, eigenvalues, eigenvectors = pca
             return (X - mean) @ eigenvectors @ np.diag(1 / np.sqrt(eigenvalues + eps))
         ''', ("whiten",)),
     Alternative("whiten_reuses_pca_transform", "preprocessing", '''
-        def whiten(X, pca, eps=1e-5):
+        def whiten(X, pca, eps=1e-5):  # whiten reuses pca transform
             return pca_transform(X, pca) / np.sqrt(pca[1] + eps)
         ''', ("whiten",)),
 ]

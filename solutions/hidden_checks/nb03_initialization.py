@@ -123,44 +123,44 @@ MUTANTS = [
 # each gets full marks on every check of this notebook.
 ALTERNATIVES = [
     Alternative("zeros_np_full", "initializers", '''
-        def zeros(fan_in, fan_out, rng=None):
+        def zeros(fan_in, fan_out, rng=None):  # zeros np full
             return np.full((fan_in, fan_out), 0.0)
         ''', ("zeros",)),
     Alternative("zeros_from_lists", "initializers", '''
-        def zeros(fan_in, fan_out, rng=None):
+        def zeros(fan_in, fan_out, rng=None):  # zeros from lists
             return np.array([[0.0] * fan_out for _ in range(fan_in)]).reshape(fan_in, fan_out)
         ''', ("zeros",)),
     Alternative("small_random_rng_normal", "initializers", '''
-        def small_random(fan_in, fan_out, rng=None, scale=0.01):
+        def small_random(fan_in, fan_out, rng=None, scale=0.01):  # small random rng normal
             if rng is None:
                 rng = np.random.default_rng()
             return rng.normal(0.0, scale, size=(fan_in, fan_out))
         ''', ("small_random",)),
     Alternative("small_random_scaled_in_place", "initializers", '''
-        def small_random(fan_in, fan_out, rng=None, scale=0.01):
+        def small_random(fan_in, fan_out, rng=None, scale=0.01):  # small random scaled in place
             rng = rng if rng is not None else np.random.default_rng()
             W = rng.standard_normal(size=(fan_in, fan_out))
             W *= scale
             return W
         ''', ("small_random",)),
     Alternative("xavier_rng_normal", "initializers", '''
-        def xavier(fan_in, fan_out, rng=None):
+        def xavier(fan_in, fan_out, rng=None):  # xavier rng normal
             rng = np.random.default_rng(rng)
             return rng.normal(loc=0.0, scale=1.0 / np.sqrt(fan_in), size=(fan_in, fan_out))
         ''', ("xavier",)),
     Alternative("xavier_times_sqrt_of_reciprocal", "initializers", '''
-        def xavier(fan_in, fan_out, rng=None):
+        def xavier(fan_in, fan_out, rng=None):  # xavier times sqrt of reciprocal
             if rng is None:
                 rng = np.random.default_rng()
             return rng.standard_normal((fan_in, fan_out)) * np.sqrt(1.0 / fan_in)
         ''', ("xavier",)),
     Alternative("he_rng_normal", "initializers", '''
-        def he(fan_in, fan_out, rng=None):
+        def he(fan_in, fan_out, rng=None):  # he rng normal
             rng = np.random.default_rng(rng)
             return rng.normal(0, np.sqrt(2 / fan_in), (fan_in, fan_out))
         ''', ("he",)),
     Alternative("he_scaled_in_place", "initializers", '''
-        def he(fan_in, fan_out, rng=None):
+        def he(fan_in, fan_out, rng=None):  # he scaled in place
             if rng is None:
                 rng = np.random.default_rng()
             W = rng.standard_normal((fan_in, fan_out))
@@ -168,14 +168,14 @@ ALTERNATIVES = [
             return W
         ''', ("he",)),
     Alternative("orthogonal_polar_factor", "initializers", '''
-        def orthogonal(fan_in, fan_out, rng=None):
+        def orthogonal(fan_in, fan_out, rng=None):  # orthogonal polar factor
             rng = np.random.default_rng(rng)
             A = rng.standard_normal((fan_in, fan_out))
             U, _, Vt = np.linalg.svd(A, full_matrices=False)
             return U @ Vt  # the orthonormal matrix nearest A: no sign convention to fix
         ''', ("orthogonal",)),
     Alternative("orthogonal_qr_sign_matrix", "initializers", '''
-        def orthogonal(fan_in, fan_out, rng=None):
+        def orthogonal(fan_in, fan_out, rng=None):  # orthogonal qr sign matrix
             if rng is None:
                 rng = np.random.default_rng()
             tall = fan_in >= fan_out

@@ -155,13 +155,11 @@ MUTANTS = [
 # each gets full marks on every check of this notebook.
 ALTERNATIVES = [
     Alternative("batchnorm_forward_step_by_step", "normalization", '''
-        def batchnorm_forward(x, gamma, beta, bn_param):
-            mode = bn_param["mode"]
-            eps = bn_param.get("eps", 1e-5)
-            momentum = bn_param.get("momentum", 0.9)
+        def batchnorm_forward(x, gamma, beta, bn_param):  # batchnorm forward step by step
+            mode, eps, momentum = bn_param["mode"], bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
             N, D = x.shape
-            running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
-            running_var = bn_param.get("running_var", np.ones(D, dtype=x.dtype))
+            running_mean = bn_param.get("running_mean", np.zeros_like(x[0]))
+            running_var = bn_param.get("running_var", np.ones_like(x[0]))
             if mode == "train":
                 mu = 1.0 / N * np.sum(x, axis=0)
                 xmu = x - mu
@@ -182,18 +180,16 @@ ALTERNATIVES = [
                 cache = None
             else:
                 raise ValueError('Invalid forward batchnorm mode "%s"' % mode)
-            bn_param["running_mean"] = running_mean
-            bn_param["running_var"] = running_var
-            return out, cache
+            bn_param["running_mean"], bn_param["running_var"] = running_mean, running_var
+            return (out, cache)
         ''', ("batchnorm_forward",)),
     Alternative("batchnorm_dict_cache_keepdims", "normalization", '''
-        def batchnorm_forward(x, gamma, beta, bn_param):
-            mode = bn_param["mode"]
-            if mode not in ("train", "test"):
+        def batchnorm_forward(x, gamma, beta, bn_param):  # batchnorm dict cache keepdims
+            mode = bn_param.get("mode")
+            if mode != "train" and mode != "test":
                 raise ValueError(mode)
-            eps = bn_param.get("eps", 1e-5)
-            momentum = bn_param.get("momentum", 0.9)
-            D = x.shape[1]
+            eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+            N, D = x.shape
             bn_param.setdefault("running_mean", np.zeros(D, dtype=x.dtype))
             bn_param.setdefault("running_var", np.ones(D, dtype=x.dtype))
             cache = None
@@ -209,7 +205,7 @@ ALTERNATIVES = [
                 x_hat = (x - bn_param["running_mean"]) / np.sqrt(bn_param["running_var"] + eps)
             return gamma * x_hat + beta, cache
 
-        def batchnorm_backward(dout, cache):
+        def batchnorm_backward(dout, cache):  # batchnorm dict cache keepdims
             x, mean, var, eps, gamma = cache["x"], cache["mean"], cache["var"], cache["eps"], cache["gamma"]
             N = x.shape[0]
             dbeta = dout.sum(axis=0)
@@ -219,19 +215,19 @@ ALTERNATIVES = [
             dmean = (np.sum(-dx_hat / np.sqrt(var + eps), axis=0, keepdims=True)
                      + dvar * np.mean(-2.0 * (x - mean), axis=0, keepdims=True))
             dx = dx_hat / np.sqrt(var + eps) + dvar * 2.0 * (x - mean) / N + dmean / N
-            return dx, dgamma, dbeta
+            return (dx, dgamma, dbeta)
 
-        def batchnorm_backward_alt(dout, cache):
+        def batchnorm_backward_alt(dout, cache):  # batchnorm dict cache keepdims
             x_hat, gamma = cache["x_hat"], cache["gamma"]
             N = dout.shape[0]
             dbeta = np.sum(dout, axis=0)
             dgamma = np.sum(dout * x_hat, axis=0)
             dx = (gamma / (N * np.sqrt(cache["var"] + cache["eps"]))
                   * (N * dout - dbeta - x_hat * dgamma))
-            return dx, dgamma, dbeta
+            return (dx, dgamma, dbeta)
         ''', ("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt")),
     Alternative("batchnorm_backward_graph_with_ones", "normalization", '''
-        def batchnorm_backward(dout, cache):
+        def batchnorm_backward(dout, cache):  # batchnorm backward graph with ones
             xmu, ivar, xhat, gamma = cache
             N, D = dout.shape
             dbeta = np.sum(dout, axis=0)
@@ -248,10 +244,10 @@ ALTERNATIVES = [
             dmu = -1 * np.sum(dxmu1 + dxmu2, axis=0)
             dx2 = 1.0 / N * np.ones((N, D)) * dmu
             dx = dx1 + dx2
-            return dx, dgamma, dbeta
+            return (dx, dgamma, dbeta)
         ''', ("batchnorm_backward",)),
     Alternative("batchnorm_backward_alt_sums_keepdims", "normalization", '''
-        def batchnorm_backward_alt(dout, cache):
+        def batchnorm_backward_alt(dout, cache):  # batchnorm backward alt sums keepdims
             _, inv_std, x_hat, gamma = cache
             N = dout.shape[0]
             dxhat = dout * gamma
@@ -260,18 +256,18 @@ ALTERNATIVES = [
             return dx, np.sum(dout * x_hat, axis=0), np.sum(dout, axis=0)
         ''', ("batchnorm_backward_alt",)),
     Alternative("layernorm_as_transposed_batchnorm", "normalization", '''
-        def layernorm_forward(x, gamma, beta, ln_param):
-            eps = ln_param.get("eps", 1e-5)
+        def layernorm_forward(x, gamma, beta, ln_param):  # layernorm as transposed batchnorm
+            epsilon = ln_param.get("eps", 1e-5)
             xT = x.T  # (D, N): each example is now a column, normalised like a batchnorm feature
             mu = xT.mean(axis=0)
             xmu = xT - mu
             var = np.mean(xmu**2, axis=0)
-            ivar = 1.0 / np.sqrt(var + eps)
+            ivar = 1.0 / np.sqrt(var + epsilon)
             xhat = (xmu * ivar).T
             out = gamma * xhat + beta
             return out, (xmu, ivar, xhat, gamma)
 
-        def layernorm_backward(dout, cache):
+        def layernorm_backward(dout, cache):  # layernorm as transposed batchnorm
             xmu, ivar, xhat, gamma = cache
             D = xmu.shape[0]
             dbeta = dout.sum(axis=0)
@@ -280,19 +276,19 @@ ALTERNATIVES = [
             dvar = np.sum(dxhat * xmu, axis=0) * -0.5 * ivar**3
             dxmu = dxhat * ivar + 2.0 * xmu * dvar / D
             dx = (dxmu - dxmu.mean(axis=0)).T
-            return dx, dgamma, dbeta
+            return (dx, dgamma, dbeta)
         ''', ("layernorm_forward", "layernorm_backward")),
     Alternative("layernorm_dict_cache_loop", "normalization", '''
-        def layernorm_forward(x, gamma, beta, ln_param):
-            eps = ln_param.get("eps", 1e-5)
+        def layernorm_forward(x, gamma, beta, ln_param):  # layernorm dict cache loop
+            epsilon = ln_param.get("eps", 1e-5)
             x_hat = np.empty(x.shape, dtype=np.result_type(x, 1.0))
             std = np.empty((x.shape[0], 1), dtype=x_hat.dtype)
             for i, row in enumerate(x):
-                std[i] = np.sqrt(row.var() + eps)
+                std[i] = np.sqrt(row.var() + epsilon)
                 x_hat[i] = (row - row.mean()) / std[i]
             return gamma * x_hat + beta, {"x_hat": x_hat, "std": std, "gamma": gamma}
 
-        def layernorm_backward(dout, cache):
+        def layernorm_backward(dout, cache):  # layernorm dict cache loop
             x_hat, std, gamma = cache["x_hat"], cache["std"], cache["gamma"]
             D = dout.shape[1]
             dxhat = dout * gamma
