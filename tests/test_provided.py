@@ -163,10 +163,59 @@ def test_unknown_activation_names_the_choices():
         fc_net.FullyConnectedNet([10], activation="swish")
 
 
-@pytest.mark.parametrize("kwargs", [{"dropout_keep_ratio": 0.5}])
-def test_later_features_are_announced(kwargs):
-    with pytest.raises(NotImplementedError, match="notebook 06"):
-        fc_net.FullyConnectedNet([10], **kwargs)
+@pytest.mark.parametrize("normalization", [None, "batchnorm"])
+def test_fc_net_with_dropout_gradients_match_numeric(normalization):
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((6, 5)), np.array([0, 1, 2, 3, 1, 2])
+    # A fixed dropout seed: the same masks on every pass, so the loss is a function to differentiate.
+    model = fc_net.FullyConnectedNet([8, 7], input_dim=5, num_classes=4, weight_scale=0.5, reg=0.1,
+                                     normalization=normalization, dropout_keep_ratio=0.6, dropout_seed=3, seed=1)
+    loss, grads = model.loss(X, y)
+    assert loss == model.loss(X, y)[0]
+    for name, param in model.params.items():
+        num = numeric_gradient(lambda: model.loss(X, y)[0], param)
+        if normalization == "batchnorm" and name in ("b1", "b2"):
+            assert np.abs(grads[name]).max() < 1e-12 and np.abs(num).max() < 1e-8, name
+        else:
+            assert rel_error(num, grads[name]) < 1e-6, name
+
+
+def test_fc_net_dropout_masks_units_in_training_only():
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((50, 40)), rng.integers(10, size=50)
+    plain = fc_net.FullyConnectedNet([30, 20], weight_scale="he", seed=2)
+    dropped = fc_net.FullyConnectedNet([30, 20], weight_scale="he", dropout_keep_ratio=0.5, seed=2)
+    for k in plain.params:  # drawing masks never changes the initial weights
+        np.testing.assert_array_equal(plain.params[k], dropped.params[k])
+    # Test mode (inverted dropout): the very same scores as without dropout, every time.
+    np.testing.assert_array_equal(dropped.loss(X), plain.loss(X))
+    assert dropped.dropout_param == {"mode": "test", "p": 0.5}
+    # Training passes draw fresh masks, so two losses differ; a twin network repeats them.
+    twin = fc_net.FullyConnectedNet([30, 20], weight_scale="he", dropout_keep_ratio=0.5, seed=2)
+    losses = [dropped.loss(X, y)[0] for _ in range(2)]
+    assert losses[0] != losses[1] and losses == [twin.loss(X, y)[0] for _ in range(2)]
+    # Scoring does not consume the generator: the next training pass is still the twin's.
+    dropped.loss(X)
+    assert dropped.loss(X, y)[0] == twin.loss(X, y)[0]
+
+
+def test_fc_net_sample_dropout_gives_random_sub_networks():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((20, 40))
+    model = fc_net.FullyConnectedNet([50], weight_scale="he", dropout_keep_ratio=0.5, seed=0)
+    deterministic = model.loss(X)
+    samples = np.array([model.loss(X, sample_dropout=True) for _ in range(400)])
+    assert not np.allclose(samples[0], samples[1]) and not np.allclose(samples[0], deterministic)
+    # One hidden layer: dropout feeds the linear output layer, so the average of the sub-networks'
+    # scores converges to the deterministic scores (with inverted dropout, exactly in expectation).
+    spread = samples.std(axis=0) / np.sqrt(len(samples))
+    assert np.all(np.abs(samples.mean(axis=0) - deterministic) < 6 * spread + 1e-12)
+    np.testing.assert_array_equal(model.loss(X), deterministic)
+
+
+def test_fc_net_rejects_a_bad_dropout_seed():
+    with pytest.raises(ValueError, match="dropout_seed"):
+        fc_net.FullyConnectedNet([10], dropout_keep_ratio=0.5, dropout_seed=1.5)
 
 
 @pytest.mark.parametrize("normalization", ["batchnorm", "layernorm"])

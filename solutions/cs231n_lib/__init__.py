@@ -7,6 +7,7 @@ Each module follows one notebook:
 * ``preprocessing`` -- 02_preprocessing
 * ``initializers`` -- 03_initialization
 * ``normalization`` -- 04_normalization
+* ``regularization`` and ``augmentation`` -- 06_regularization
 
 ``data``, ``solver``, ``fc_net``, ``optim`` and ``plotting`` are provided code that the
 notebooks build on; you do not need to change them.

@@ -4,13 +4,13 @@ Architecture, for L = len(hidden_dims) + 1 affine layers:
 
     {affine - [normalization] - non-linearity - [dropout]} x (L - 1) - affine - loss
 
-Normalization comes with notebook 04; dropout arrives in notebook 06, and the forward
-and backward loops below already mark where it goes, so adding it changes those lines only.
+Normalization comes with notebook 04, dropout with notebook 06 (``dropout_keep_ratio`` is
+the probability of KEEPING a hidden unit, the ``p`` of ``regularization.dropout_forward``).
 """
 
 import numpy as np
 
-from . import activations, initializers, layers, normalization
+from . import activations, initializers, layers, normalization, regularization
 
 
 def _linear_forward(x):
@@ -74,12 +74,14 @@ class FullyConnectedNet:
     shape (D_out,), where the dimensions run input_dim, *hidden_dims, num_classes. With
     a normalization, each hidden layer i also has gamma{i} (ones) and beta{i} (zeros) of
     shape (hidden_dims[i-1],), and ``self.bn_params[i-1]`` is the dict its normalization
-    layer keeps its mode and state in (batchnorm's running averages).
+    layer keeps its mode and state in (batchnorm's running averages). With dropout,
+    ``self.dropout_param`` is the dict every dropout layer reads its keep probability and
+    mode from.
     """
 
     def __init__(self, hidden_dims, input_dim=40, num_classes=10, activation="relu",
                  weight_scale=1e-2, reg=0.0, loss="softmax", dtype=np.float64, seed=0,
-                 normalization=None, dropout_keep_ratio=1.0):
+                 normalization=None, dropout_keep_ratio=1.0, dropout_seed=None):
         """Build the network and draw its initial weights.
 
         Inputs:
@@ -100,7 +102,12 @@ class FullyConnectedNet:
         - seed: seed of the generator that draws the weights
         - normalization: None, "batchnorm" or "layernorm", applied between each hidden
           affine layer and its non-linearity
-        - dropout_keep_ratio: 1.0 (notebook 06 adds dropout, 0 < ratio < 1)
+        - dropout_keep_ratio: probability of KEEPING each hidden unit in training,
+          0 < ratio <= 1; below 1, inverted dropout follows every hidden non-linearity
+          (notebook 06), and 1.0 means no dropout
+        - dropout_seed: None (every training pass draws fresh masks from the network's
+          own generator, seeded by `seed`, so a run repeats exactly) or an int (the same
+          masks on every pass: a deterministic loss, for gradient checks)
         """
         # Check everything before building anything, so a typo fails here, with the
         # valid choices, rather than as a shape error deep inside loss().
@@ -123,10 +130,8 @@ class FullyConnectedNet:
                              f"choose one of {NORMALIZATIONS}")
         if not 0 < dropout_keep_ratio <= 1:
             raise ValueError(f"dropout_keep_ratio must be in (0, 1], got {dropout_keep_ratio}")
-        if dropout_keep_ratio != 1:
-            raise NotImplementedError(
-                "dropout is added in notebook 06 (regularization); "
-                "use dropout_keep_ratio=1.0 for now")
+        if dropout_seed is not None and not isinstance(dropout_seed, (int, np.integer)):
+            raise ValueError(f"dropout_seed must be None or an int, got {dropout_seed!r}")
 
         self.hidden_dims = hidden_dims
         self.activation = activation
@@ -135,7 +140,12 @@ class FullyConnectedNet:
         self.dtype = dtype
         self.normalization = normalization
         self.dropout_keep_ratio = dropout_keep_ratio
+        self.use_dropout = dropout_keep_ratio != 1
+        self.dropout_seed = dropout_seed
+        self.dropout_param = {"mode": "train", "p": dropout_keep_ratio}
         self.num_layers = len(hidden_dims) + 1
+        # Its own generator: drawing masks must not change the initial weights.
+        self._dropout_rng = np.random.default_rng([seed, 6])
 
         rng = np.random.default_rng(seed)
         dims = [input_dim, *hidden_dims, num_classes]
@@ -156,12 +166,17 @@ class FullyConnectedNet:
                 self.params[f"beta{i}"] = np.zeros(width, dtype=dtype)
                 self.bn_params.append({"mode": "train"})
 
-    def loss(self, X, y=None):
+    def loss(self, X, y=None, sample_dropout=False):
         """Scores for X, or the loss and its gradients when labels are given.
+
+        With labels the network runs in train mode (batch statistics, dropout masks); without,
+        in test mode (running averages, no dropout).
 
         Inputs:
         - X: (N, D) inputs
         - y: (N,) integer labels in [0, C), or None
+        - sample_dropout: with y None, keep dropout in train mode: the scores of one random
+          sub-network per example (Monte Carlo dropout); normalization stays in test mode
 
         Returns:
         - if y is None: scores, (N, C)
@@ -175,6 +190,7 @@ class FullyConnectedNet:
         mode = "test" if y is None else "train"
         for bn_param in self.bn_params:
             bn_param["mode"] = mode
+        self.dropout_param["mode"] = "train" if sample_dropout or y is not None else "test"
         act_forward, act_backward = ACTIVATIONS[self.activation]
         L = self.num_layers
 
@@ -188,7 +204,8 @@ class FullyConnectedNet:
                 h, cache["norm"] = norm_forward(h, self.params[f"gamma{i}"], self.params[f"beta{i}"],
                                                 self.bn_params[i - 1])
             h, cache["activation"] = act_forward(h)
-            # notebook 06: dropout goes here, after the non-linearity
+            if self.use_dropout:
+                h, cache["dropout"] = regularization.dropout_forward(h, self._layer_dropout_param(i))
             block_caches.append(cache)
         scores, last_cache = layers.affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
 
@@ -204,7 +221,8 @@ class FullyConnectedNet:
         dh, grads[f"W{L}"], grads[f"b{L}"] = layers.affine_backward(dscores, last_cache)
         for i in range(L - 1, 0, -1):
             cache = block_caches[i - 1]
-            # notebook 06: dropout backward goes here
+            if self.use_dropout:
+                dh = regularization.dropout_backward(dh, cache["dropout"])
             dh = act_backward(dh, cache["activation"])
             if self.normalization is not None:
                 norm_backward = NORM_LAYERS[self.normalization][1]
@@ -216,3 +234,20 @@ class FullyConnectedNet:
         for i in range(1, L + 1):
             grads[f"W{i}"] += self.reg * self.params[f"W{i}"]
         return float(loss), grads
+
+    def _layer_dropout_param(self, layer):
+        """The dict the dropout layer of hidden block ``layer`` gets: the shared keep ratio
+        and mode, and a seed of its own.
+
+        The seed is fixed (dropout_seed, offset by the layer so that layers of equal width do
+        not share a mask) or a fresh draw from the network's generator: each pass gets new
+        masks and a run still repeats exactly.
+        """
+        if self.dropout_param["mode"] == "test":
+            return dict(self.dropout_param)  # no masks: scoring leaves the generator alone
+        if self.dropout_seed is not None:
+            seed = int(self.dropout_seed) + layer
+        else:
+            # Below 2**32, so that a dropout layer written with np.random.seed(seed) works too.
+            seed = int(self._dropout_rng.integers(2**32))
+        return {**self.dropout_param, "seed": seed}
