@@ -91,3 +91,13 @@ def test_copying_dout_to_every_tied_maxout_piece_fails(tmp_path):
     assert failed(results) == {"maxout_hidden"}
     (test,) = [t for t in results["tests"] if t["name"] == "maxout_hidden"]
     assert "do not copy it to each" in test["output"]
+
+
+def test_an_alternative_that_warns_gets_full_marks_and_a_note(tmp_path):
+    # The textbook sigmoid overflows in exp(-x) for x = -1000; through nbgrader, this
+    # alternative's pack shows that such warnings cost no points there either.
+    (textbook,) = [a for a in ALTERNATIVES if a.name == "sigmoid_textbook_cache_x"]
+    lib = mutation.apply_alternatives(REFERENCE_LIB, tmp_path / "cs231n_lib", [textbook])
+    results = grading.grade(lib, names=["sigmoid_forward"], seed=0)
+    assert results["score"] == results["max_score"]
+    assert "overflow" in results["tests"][0]["output"]

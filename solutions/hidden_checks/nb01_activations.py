@@ -136,20 +136,13 @@ ALTERNATIVES = [
             cache = out
             return (out, cache)
         ''', ("sigmoid_forward",)),
-    Alternative("sigmoid_cache_x_masks", "activations", '''
-        def _stable_sigmoid(x):
-            out = np.empty_like(x)
-            pos = x >= 0
-            out[pos] = 1 / (1 + np.exp(-x[pos]))
-            e = np.exp(x[~pos])
-            out[~pos] = e / (1 + e)
-            return out
+    Alternative("sigmoid_textbook_cache_x", "activations", '''
+        def sigmoid_forward(x):  # sigmoid textbook cache x
+            # Right, but exp(-x) overflows for x < -709: a RuntimeWarning, noted without a penalty.
+            return 1 / (1 + np.exp(-x)), x
 
-        def sigmoid_forward(x):  # sigmoid cache x masks
-            return _stable_sigmoid(x), x
-
-        def sigmoid_backward(dout, cache):  # sigmoid cache x masks
-            s = _stable_sigmoid(cache)
+        def sigmoid_backward(dout, cache):  # sigmoid textbook cache x
+            s = 1 / (1 + np.exp(-cache))
             return dout * s * (1 - s)
         ''', ("sigmoid_forward", "sigmoid_backward")),
     Alternative("sigmoid_backward_in_place", "activations", '''
