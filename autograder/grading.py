@@ -12,7 +12,7 @@ import traceback
 
 from .registry import CheckFailed, Reference, load_checks
 from .sandbox import Sandbox, SandboxError, StudentError, isolation
-from .sandbox.process import cut
+from .sandbox.process import clean
 
 BUDGET_SECONDS = 120  # for a whole submission; each check also has its own time limit
 
@@ -79,7 +79,7 @@ def run_check(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None)
     warned = sandbox.take_warnings()
     if warned:  # correct code may warn (e.g. overflow in exp for large |x|): a note, not a penalty
         output += "\nnote: your code raised " + "; ".join(warned)
-    return {"name": c.name, "score": score, "max_score": c.points, "output": cut(output),
+    return {"name": c.name, "score": score, "max_score": c.points, "output": clean(output),
             "status": "passed" if score == c.points else "failed",
             "visibility": "hidden" if c.hidden else "visible", "tags": list(c.tags),
             "assignment": c.assignment}

@@ -217,9 +217,9 @@ def peak_memory_mb():
 
 
 @pytest.mark.parametrize("body, says", [
-    ("    return np.ones(80_000_000), None", "returned too much data"),
+    ("    return np.ones(10_000_000), None", "returned too much data"),
     ("    raise ValueError('x' * 50_000_000)", "more characters cut"),
-    ("    print('y' * 200_000_000)", "File too large"),
+    ("    print('y' * 200_000_000)", "passed"),  # read as it comes, only its end kept
     ("    print('y' * 30_000_000, flush=True)\n    import os; os._exit(1)", "its last output"),
     ("    import warnings\n    for i in range(10000):\n        warnings.warn(str(i) * 10000)", "note: your code raised"),
 ])

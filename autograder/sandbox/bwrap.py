@@ -20,6 +20,10 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
+
+from . import privileges
+from .limits import Limits
 
 HERE = pathlib.Path(__file__).resolve().parent
 WORKER_FILES = ("worker.py", "codec.py")
@@ -84,35 +88,79 @@ def version(bwrap):
         return (0,)
 
 
-def command(bwrap, program, library_copy=None, max_processes=64):
-    """The argv that runs ``program`` in a sandbox, with ``library_copy`` bound at LIBRARY."""
+def binds(library_copy=None):
+    """(host path, path inside) of what the sandbox sees read-only besides /usr and /lib*."""
     _, prefix = python_runtime()
-    # Options newer than some distributions' bwrap are used where it has them: --disable-userns
-    # (0.8; no nested user namespaces) and --size (0.10; otherwise the tmpfs folders are bounded
-    # only by the control group's memory limit, which tmpfs pages count towards).
-    newer = version(bwrap)
-    size = lambda: ["--size", str(SCRATCH_MB << 20)] if newer >= (0, 10) else []  # noqa: E731
+    found = [] if str(prefix).startswith("/usr/") else [(prefix, prefix)]
+    found += [(HERE / name, f"{GRADER}/{name}") for name in WORKER_FILES]
+    found += [(folder, f"{SITE}/{name}") for folder, name in package_dirs()]
+    if library_copy is not None:
+        found.append((pathlib.Path(library_copy), LIBRARY))
+    return found
+
+
+def can_bound_tmpfs(bwrap, limits):
+    """Whether the writable folders can be bounded: by --size (bwrap 0.10) or, since tmpfs
+    pages count as memory, by the control group's memory limit."""
+    return version(bwrap) >= (0, 10) or bool(limits.group)
+
+
+def command(bwrap, program, bound, max_processes=64, writable=True, bwrap_version=None):
+    """The argv that runs ``program`` in a sandbox with the read-only ``bound`` (host, inside) pairs.
+
+    ``writable=False`` leaves out /scratch and /tmp's tmpfs (where nothing bounds them).
+    """
+    # --disable-userns (bwrap 0.8: no nested user namespaces) and --size (0.10) are used
+    # where the bwrap has them.
+    newer = bwrap_version or version(bwrap)
+    size = ["--size", str(SCRATCH_MB << 20)] if newer >= (0, 10) else []
     argv = [bwrap, "--unshare-all", "--unshare-user", *(["--disable-userns"] if newer >= (0, 8) else []),
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
-            "--ro-bind", "/usr", "/usr"]
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534",
+            "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
     for link in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         path = pathlib.Path(link)
         if path.is_symlink():
             argv += ["--symlink", str(path.readlink()), link]
         elif path.is_dir():
             argv += ["--ro-bind", link, link]
-    argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    if not str(prefix).startswith("/usr/"):
-        argv += ["--ro-bind", str(prefix), str(prefix)]
-    argv += ["--proc", "/proc", "--dev", "/dev", *size(), "--tmpfs", SCRATCH, *size(), "--tmpfs", "/tmp"]
-    for name in WORKER_FILES:
-        argv += ["--ro-bind", str(HERE / name), f"{GRADER}/{name}"]
-    for folder, name in package_dirs():
-        argv += ["--ro-bind", str(folder), f"{SITE}/{name}"]
-    if library_copy is not None:
-        argv += ["--ro-bind", str(library_copy), LIBRARY]
+    argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc",
+             "--ro-bind", "/proc/sys", "/proc/sys",  # bwrap leaves it writable by its owner
+             "--dev", "/dev", *size, "--tmpfs", "/dev/shm"]
+    argv += ["--remount-ro", "/dev"]  # its nodes stay writable; the folder takes no new files
+    if writable:
+        argv += [*size, "--tmpfs", SCRATCH, *size, "--tmpfs", "/tmp"]
+    else:
+        argv += ["--dir", SCRATCH]
+    for source, inside in bound:
+        argv += ["--ro-bind", str(source), str(inside)]
     environment = [x for k, v in worker_environment(SCRATCH, max_processes).items() for x in ("--setenv", k, v)]
     return argv + ["--remount-ro", "/", "--chdir", SCRATCH, "--clearenv", *environment, "--", *program]
+
+
+def launch(bwrap, program, library_copy, limits):
+    """(argv, prepare_child) to start ``program`` sandboxed.
+
+    ``prepare_child`` runs between fork and exec: it joins the limits and, for a root
+    grader, becomes nobody (``privileges.py``).
+    """
+    bound = binds(library_copy)
+    writable, bwrap_version = can_bound_tmpfs(bwrap, limits), version(bwrap)
+    prepare = [limits.apply_in_child]
+    if privileges.running_as_root():
+        # bwrap from the wheel finds its libraries relative to itself, two folders up.
+        home = pathlib.Path(bwrap).resolve()
+        home = home.parents[2] if len(home.parents) > 2 else home.parent
+        staging = privileges.Staging([home, *(source for source, _ in bound)])
+        bwrap = staging[bwrap]
+        bound = [(staging[source], inside) for source, inside in bound]
+        prepare.append(staging.apply_in_child)
+    argv = command(bwrap, program, bound, limits.processes, writable, bwrap_version)
+
+    def prepare_child():
+        for step in prepare:
+            step()
+
+    return argv, prepare_child
 
 
 def worker_environment(home, max_processes):
@@ -134,12 +182,17 @@ def detect():
     program = [str(executable), "-I", "-S", "-c", f"import sys; sys.path.append({SITE!r}); import numpy; print('ok')"]
     errors = []
     for bwrap in found:
-        argv = command(bwrap, program)
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            errors.append(f"{bwrap}: {exc}")
-            continue
+        with tempfile.TemporaryDirectory(prefix=f"cs231n-sandbox-{os.getpid()}-") as folder:
+            limits = Limits(memory_mb=1024, processes=8)
+            try:
+                argv, prepare_child = launch(bwrap, program, None, limits)
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+                                      preexec_fn=prepare_child)
+            except (OSError, subprocess.SubprocessError) as exc:
+                errors.append(f"{bwrap}: {exc}")
+                continue
+            finally:
+                limits.release()
         if done.returncode == 0 and done.stdout.strip() == "ok":
             return bwrap, None
         errors.append(f"{bwrap}: {done.stderr.strip()[:300] or f'exit code {done.returncode}'}")

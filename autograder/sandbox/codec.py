@@ -18,6 +18,7 @@ import struct
 import numpy as np
 
 MAX_DEPTH = 64  # nesting of lists, tuples and dicts; real results are a few levels deep
+MAX_HEADER = 1 << 20  # bytes of JSON structure (array data travels apart): bounds the nodes to build
 
 
 class Malformed(ValueError):
@@ -99,13 +100,17 @@ def _array(node, blob):
     try:
         dtype = np.dtype(node["dtype"])
         shape = tuple(int(n) for n in node["shape"])
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, OverflowError):
         raise Malformed("an array with an unreadable dtype or shape") from None
-    if dtype.kind not in "biuf" or dtype.names is not None or dtype.subdtype is not None or any(n < 0 for n in shape):
-        raise Malformed(f"an array of dtype {node['dtype']!r} and shape {shape}")
+    if (dtype.kind not in "biuf" or dtype.names is not None or dtype.subdtype is not None or len(shape) > 32
+            or any(n < 0 for n in shape)):
+        raise Malformed(f"an array of dtype {str(node['dtype'])[:40]!r} and shape {str(shape)[:80]}")
     if int(np.prod(shape, dtype=object)) * dtype.itemsize != len(blob):
-        raise Malformed(f"an array of shape {shape} whose data has {len(blob)} bytes")
-    a = np.frombuffer(blob, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))  # a writable copy
+        raise Malformed(f"an array of shape {str(shape)[:80]} whose data has {len(blob)} bytes")
+    try:
+        a = np.frombuffer(blob, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))  # a writable copy
+    except ValueError:
+        raise Malformed(f"an array of shape {str(shape)[:80]}") from None
     if node.get("scalar"):
         if shape != ():
             raise Malformed("a scalar with a shape")
@@ -126,8 +131,10 @@ def decode(data, resolve=None):
         pos = 16 + 8 * n_blobs
         if pos + n_header + sum(sizes) != len(data):
             raise Malformed("the sizes do not add up to the message's length")
+        if n_header > MAX_HEADER:
+            raise Malformed(f"a structure of {n_header:,} bytes (at most {MAX_HEADER:,})")
         tree = json.loads(data[pos:pos + n_header])
-    except (struct.error, UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
+    except (struct.error, RecursionError, ValueError) as exc:  # JSON's errors and its digit limit are ValueErrors
         raise Malformed(f"unreadable message ({type(exc).__name__})") from None
     pos += n_header
     blobs = []
@@ -169,9 +176,14 @@ def decode(data, resolve=None):
     return walk(tree, 0)
 
 
+def frame(payload):
+    """One message as it travels: its length, then the payload."""
+    return struct.pack("<Q", len(payload)) + payload
+
+
 def write_message(fd, payload):
-    """Send one length-prefixed message on a pipe."""
-    data = struct.pack("<Q", len(payload)) + payload
+    """Send one length-prefixed message on a (blocking) pipe."""
+    data = frame(payload)
     view = memoryview(data)
     while view:
         written = os.write(fd, view)

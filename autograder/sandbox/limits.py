@@ -47,6 +47,47 @@ class Limits:
             self.group.remove()
 
 
+PREFIX = "cs231n-sandbox-"  # + the grader's pid + "-" + a random part, for folders and groups
+_swept = []
+
+
+def _dead(name):
+    """Whether the grader that made ``name`` (PREFIX + pid + ...) is gone."""
+    try:
+        os.kill(int(name[len(PREFIX):].split("-")[0]), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, PermissionError, OverflowError):
+        return False
+    return False
+
+
+def sweep_stale():
+    """Once per grader: remove the folders and control groups of graders that were killed."""
+    if _swept:
+        return
+    _swept.append(True)
+    import shutil
+    import tempfile
+
+    for folder in pathlib.Path(tempfile.gettempdir()).glob(PREFIX + "*"):
+        if _dead(folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+    try:
+        own = _own_paths()
+    except (OSError, ValueError):
+        return
+    parents = [CGROUP_ROOT / own[""]] if "" in own else []
+    parents += [CGROUP_ROOT / c / own[c] for c in ("memory", "pids") if c in own]
+    for parent in parents:
+        for folder in parent.glob(PREFIX + "*") if parent.is_dir() else []:
+            if _dead(folder.name):
+                try:
+                    ControlGroup([folder], 2 if parent == CGROUP_ROOT / own.get("", "-") else 1).remove(seconds=1)
+                except OSError:
+                    pass
+
+
 def _own_paths():
     """{hierarchy: path} from /proc/self/cgroup ('' is the cgroup v2 hierarchy)."""
     paths = {}
@@ -69,7 +110,7 @@ class ControlGroup:
             own = _own_paths()
         except (OSError, ValueError):
             return None
-        name = f"cs231n-sandbox-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the grader's pid: whose it is
+        name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the grader's pid: whose it is
         for attempt in (cls._create_v2, cls._create_v1):
             try:
                 group = attempt(own, name, memory_bytes, processes)

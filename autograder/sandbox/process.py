@@ -1,12 +1,15 @@
 """Run student code in a worker process, sandboxed, and get plain values back.
 
-``Sandbox(lib_dir)`` copies the library's ``.py`` files to a private folder and starts
+``Sandbox(lib_dir)`` copies the library's ``.py`` files once to a private folder and starts
 ``worker.py`` lazily, inside bubblewrap (``bwrap.py``) with resource limits (``limits.py``).
-Every call has a deadline. A call that runs past it, a worker that dies (``sys.exit``,
-``os._exit``, a crash, the memory limit) or a reply that is too large or malformed raises
-``StudentError``; the worker is then killed with everything it started, and the next call
-starts a fresh one. The grading process only ever decodes plain values, and every text
-that comes from student code is cut to ``TEXT_LIMIT`` characters.
+Every call has a deadline, for sending the request as well as for the reply. A call that
+runs past it, a worker that dies (``sys.exit``, ``os._exit``, a crash, the memory limit) or
+a reply that is too large or malformed raises ``StudentError``; the worker is then killed
+with everything it started, and the next call starts a fresh one from the same copy.
+
+The worker's only channels are pipes: requests, replies, and its output, which is read as
+it comes and only its end kept. Every text that comes from student code goes through
+``clean``: cut to ``TEXT_LIMIT`` characters, valid UTF-8, no terminal control characters.
 
 ``isolate=False`` runs the same worker without the OS sandbox (a student's self-check on a
 machine without user namespaces): a separate process with limits, nothing more.
@@ -14,6 +17,7 @@ machine without user namespaces): a separate process with limits, nothing more.
 
 import os
 import pathlib
+import re
 import select
 import shutil
 import signal
@@ -23,19 +27,20 @@ import tempfile
 import time
 
 from . import bwrap, codec
-from .limits import Limits
+from .limits import Limits, sweep_stale
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPLY_LIMIT = 64 << 20  # bytes: the largest legitimate reply is well under 1 MB
 TEXT_LIMIT = 2000  # characters of student-made text (messages, output) kept in any result
-LIBRARY_LIMIT = 16 << 20  # bytes of .py files copied from a submitted library
+LIBRARY_LIMITS = {"bytes": 16 << 20, "files": 2000, "depth": 8}  # of a submitted library's copy
 START_SECONDS = 60
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
 
 
 class StudentError(Exception):
     """Student code failed: ``kind`` is one of missing, not_implemented, exception, exit,
-    crash, timeout, too_large, malformed; ``message`` says what happened in words a student
-    understands."""
+    crash, timeout, too_large, malformed, refused; ``message`` says what happened in words a
+    student understands."""
 
     def __init__(self, kind, message, where=None):
         super().__init__(message)
@@ -46,88 +51,117 @@ class SandboxError(Exception):
     """The sandbox itself could not run (not the student's fault): an error of the grader."""
 
 
-def cut(text, limit=TEXT_LIMIT):
+def clean(text, limit=TEXT_LIMIT):
+    """Student-made ``text`` made safe to store and print: cut, valid UTF-8, no control characters."""
     text = str(text)
-    return text if len(text) <= limit else text[:limit] + f" ... [{len(text) - limit:,} more characters cut]"
+    if len(text) > limit:
+        text = text[:limit] + f" ... [{len(text) - limit:,} more characters cut]"
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates become \udxxx
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def copy_library(source, target):
     """Copy the regular ``.py`` files of ``source`` (and its sub-packages) into ``target``.
 
     Symbolic links are not followed (one could point at the reference solutions), other
-    kinds of file (a FIFO would block the reader) are skipped, and the total size is bounded.
+    kinds of file (a FIFO would block the reader) are skipped, and the size, the number of
+    files and the depth are bounded.
     """
-    total = 0
-    for folder, subfolders, files in os.walk(source):
+    source, target = pathlib.Path(source), pathlib.Path(target)
+    if source.is_symlink():
+        raise StudentError("refused", "cs231n_lib is a symbolic link; submit the folder itself")
+    total, files = 0, 0
+    for folder, subfolders, names in os.walk(source):
+        relative = pathlib.Path(folder).relative_to(source)
+        if len(relative.parts) >= LIBRARY_LIMITS["depth"]:
+            subfolders[:] = []
         subfolders[:] = sorted(d for d in subfolders if d != "__pycache__" and not os.path.islink(os.path.join(folder, d)))
-        for name in sorted(files):
+        files += len(names)
+        if files > LIBRARY_LIMITS["files"]:
+            raise StudentError("too_large", f"cs231n_lib holds more than {LIBRARY_LIMITS['files']} files")
+        for name in sorted(names):
             path = pathlib.Path(folder, name)
             if not name.endswith(".py") or path.is_symlink() or not path.is_file():
                 continue
             total += path.stat().st_size
-            if total > LIBRARY_LIMIT:
-                raise StudentError("too_large", f"the library's .py files exceed {LIBRARY_LIMIT >> 20} MB")
-            copy = target / path.relative_to(source)
+            if total > LIBRARY_LIMITS["bytes"]:
+                raise StudentError("too_large", f"the library's .py files exceed {LIBRARY_LIMITS['bytes'] >> 20} MB")
+            copy = target / relative / name
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, copy, follow_symlinks=False)
 
 
 class Sandbox:
     def __init__(self, lib_dir, memory_mb=4096, isolate=True):
-        self.lib_dir = pathlib.Path(lib_dir).resolve()
+        self.lib_dir = pathlib.Path(lib_dir).absolute()
         self.memory_mb = memory_mb
         self.isolate = isolate
         self.proc = None
+        self.folder = None
+        self.refusal = None  # a StudentError that every call raises (the library could not be copied)
         self.deadline = None
         self.seconds = None
         self.warnings = []  # warnings raised by student code since the last take_warnings()
+        self.output = b""
 
     # -- process management -------------------------------------------------------------
+    def _prepare(self):
+        """Make the private folder and the library's copy, once for every worker to come."""
+        sweep_stale()
+        self.folder = pathlib.Path(tempfile.mkdtemp(prefix=f"cs231n-sandbox-{os.getpid()}-"))
+        try:
+            copy_library(self.lib_dir, self.folder / "cs231n_lib")
+        except StudentError as exc:
+            self.refusal = exc
+        except (OSError, RecursionError, ValueError) as exc:  # names too long, a tree too deep, ...
+            self.refusal = StudentError("refused", f"cs231n_lib could not be copied ({type(exc).__name__}: "
+                                        f"{clean(exc, 200)})")
+
     def start(self):
         tool = None
         if self.isolate:
             tool, why = bwrap.detect()
             if tool is None:
                 raise SandboxError(why)
-        self.folder = pathlib.Path(tempfile.mkdtemp(prefix=f"cs231n-sandbox-{os.getpid()}-"))
+        if self.folder is None:
+            self._prepare()
+        if self.refusal:
+            raise self.refusal
         library = self.folder / "cs231n_lib"
-        library.mkdir()
-        try:
-            copy_library(self.lib_dir, library)
-        except StudentError:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            raise
-        self.log = open(self.folder / "output.txt", "w+b")
         self.limits = Limits(memory_mb=self.memory_mb)
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
+        self.out_r, out_w = os.pipe()
+        stdin_r, stdin_w = os.pipe()
+        os.close(stdin_w)  # reading stdin gives end-of-file at once
+        for fd in (self.req_w, self.out_r):
+            os.set_blocking(fd, False)
+        self.output = b""
         if tool:
-            argv = bwrap.command(tool, bwrap.worker_program([req_r, rep_w]), library, self.limits.processes)
+            argv, prepare_child = bwrap.launch(tool, bwrap.worker_program([req_r, rep_w]), library, self.limits)
             env = {}  # bwrap sets the worker's own
         else:
             site = sorted({str(folder.parent) for folder, _ in bwrap.package_dirs()})
             argv = [sys.executable, "-I", "-B", "-S", str(HERE / "worker.py"), str(library), str(req_r), str(rep_w),
                     *site]
-            env = bwrap.worker_environment(self.folder, self.limits.processes)
+            env, prepare_child = bwrap.worker_environment(self.folder, self.limits.processes), self.limits.apply_in_child
         try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, cwd=self.folder,
-                                         env=env, pass_fds=(req_r, rep_w), start_new_session=True,
-                                         preexec_fn=self.limits.apply_in_child)
+            self.proc = subprocess.Popen(argv, stdin=stdin_r, stdout=out_w, stderr=out_w, cwd=self.folder, env=env,
+                                         pass_fds=(req_r, rep_w), start_new_session=True, preexec_fn=prepare_child)
+        except (OSError, subprocess.SubprocessError) as exc:
+            for fd in (self.req_w, self.rep_r, self.out_r):
+                os.close(fd)
+            self.limits.release()
+            raise SandboxError(f"the sandbox could not start: {exc}") from None
         finally:
-            os.close(req_r)
-            os.close(rep_w)
+            for fd in (req_r, rep_w, out_w, stdin_r):
+                os.close(fd)
         self._await_ready()
 
     def _await_ready(self):
         deadline = time.monotonic() + START_SECONDS
-
-        def wait():
-            ready, _, _ = select.select([self.rep_r], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                raise TimeoutError
-
         try:
-            reply = codec.decode(codec.read_message(self.rep_r, wait=wait, limit=1024))
+            reply = codec.decode(codec.read_message(self.rep_r, wait=lambda: self._select(deadline), limit=1024))
             if reply != {"ready": True}:
                 raise codec.Malformed("no ready message")
         except (EOFError, OSError, TimeoutError, codec.Malformed) as exc:
@@ -137,9 +171,10 @@ class Sandbox:
                                f"its output: {tail or '(none)'}") from None
 
     def stop(self):
+        """Kill the worker and everything it started; the library's copy stays for the next."""
         if self.proc is None:
             return
-        for fd in (self.req_w, self.rep_r):
+        for fd in (self.req_w, self.rep_r, self.out_r):
             try:
                 os.close(fd)
             except OSError:
@@ -151,23 +186,83 @@ class Sandbox:
                 pass
         self.proc.wait()
         self.limits.release()  # kills whatever is left in the control group
-        self.log.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
         self.proc = None
+
+    def close(self):
+        self.stop()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.stop()
+        self.close()
+
+    # -- the pipes --------------------------------------------------------------------------
+    def _drain(self):
+        """Read what the worker printed so far, keeping only the end."""
+        for _ in range(64):  # at most 4 MB per call: a flood cannot keep the grader here
+            try:
+                chunk = os.read(self.out_r, 1 << 16)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            self.output = (self.output + chunk)[-4 * TEXT_LIMIT:]
 
     def output_tail(self, lines=5):
-        """The end of what the worker printed (student prints, tracebacks of a crash), bounded."""
-        self.log.flush()
-        size = self.log.seek(0, os.SEEK_END)
-        self.log.seek(max(0, size - TEXT_LIMIT))
-        text = self.log.read(TEXT_LIMIT).decode(errors="replace").strip().splitlines()
-        return cut("\n".join(text[-lines:]))
+        """The end of what the worker printed (student prints, tracebacks of a crash), cleaned."""
+        self._drain()
+        text = self.output.decode(errors="replace").strip().splitlines()
+        return clean("\n".join(text[-lines:]))
+
+    def _select(self, deadline, write=False):
+        """Wait until the worker can be read from (or written to), reading its output meanwhile;
+        raises TimeoutError at ``deadline`` (a ``time.monotonic()`` value, or None)."""
+        want = self.req_w if write else self.rep_r
+        while True:
+            timeout = None if deadline is None else deadline - time.monotonic()
+            if timeout is not None and timeout <= 0:
+                raise TimeoutError
+            readable, writable, _ = select.select([self.rep_r, self.out_r] if not write else [self.out_r],
+                                                  [self.req_w] if write else [], [], timeout)
+            if self.out_r in readable:
+                self._drain()
+            if want in readable or want in writable:
+                return
+
+    def _timeout(self):
+        self.stop()
+        raise StudentError("timeout", f"did not finish within {self.seconds:.3g} s (an endless loop?)")
+
+    def _send(self, value):
+        data = codec.encode(value)
+        view = memoryview(codec.frame(data))
+        while view:
+            try:
+                self._select(self.deadline, write=True)
+            except TimeoutError:
+                self._timeout()
+            try:
+                view = view[os.write(self.req_w, view):]
+            except BlockingIOError:
+                pass
+
+    def _receive(self, func):
+        def wait():
+            try:
+                self._select(self.deadline)
+            except TimeoutError:
+                self._timeout()
+
+        try:
+            return codec.decode(codec.read_message(self.rep_r, wait=wait, limit=REPLY_LIMIT))
+        except codec.TooLarge as exc:
+            self._fail("too_large", f"{func} returned too much data: {exc}")
+        except codec.Malformed as exc:
+            self._fail("malformed", f"{func}: the process running your code sent a malformed reply ({clean(exc, 200)})")
 
     # -- deadlines ------------------------------------------------------------------------
     def set_deadline(self, seconds):
@@ -175,46 +270,32 @@ class Sandbox:
         self.seconds = seconds
         self.deadline = None if seconds is None else time.monotonic() + seconds
 
-    def _wait(self):
-        timeout = None if self.deadline is None else self.deadline - time.monotonic()
-        if timeout is not None and timeout <= 0:
-            ready = []
-        else:
-            ready, _, _ = select.select([self.rep_r], [], [], timeout)
-        if not ready:
-            self.stop()
-            raise StudentError("timeout", f"did not finish within {self.seconds:.3g} s (an endless loop?)")
-
     # -- calls ----------------------------------------------------------------------------
     def _fail(self, kind, message):
         self.stop()  # never reuse a worker that misbehaved
         raise StudentError(kind, message)
-
-    def _receive(self, func):
-        try:
-            return codec.decode(codec.read_message(self.rep_r, wait=self._wait, limit=REPLY_LIMIT))
-        except codec.TooLarge as exc:
-            self._fail("too_large", f"{func} returned too much data: {exc}")
-        except codec.Malformed as exc:
-            self._fail("malformed", f"{func}: the process running your code sent a malformed reply ({cut(exc, 200)})")
 
     def request(self, message, callbacks=None):
         if self.proc is None:
             self.start()
         func = message["func"]
         try:
-            codec.write_message(self.req_w, codec.encode(message))
+            self._send(message)
             reply = self._receive(func)
             while isinstance(reply, dict) and "callback" in reply:
-                answer = self._call_back(reply, callbacks or {})
-                codec.write_message(self.req_w, codec.encode(answer))
+                self._send(self._call_back(reply, callbacks or {}))
                 reply = self._receive(func)
-        except (EOFError, OSError):  # the worker died: sys.exit, os._exit, a crash, a limit
+        except (EOFError, BrokenPipeError, ConnectionResetError):  # the worker died: an exit, a crash, a limit
             self._died(func)
+        except (StudentError, SandboxError):
+            raise
+        except Exception as exc:  # anything else the worker's messages caused: never reuse it
+            self._fail("malformed", f"{func}: the process running your code sent a malformed reply "
+                       f"({type(exc).__name__})")
         if not (isinstance(reply, dict) and ("ok" in reply or isinstance(reply.get("error"), dict))
                 and isinstance(reply.get("warnings", []), list)):
             self._fail("malformed", f"{func}: the process running your code sent a malformed reply")
-        self.warnings = (self.warnings + [cut(w, 300) for w in reply.get("warnings", [])[:5]])[:20]
+        self.warnings = (self.warnings + [clean(w, 300) for w in reply.get("warnings", [])[:5]])[:20]
         if "error" in reply:
             self._raise(func, reply["error"])
         return reply["ok"]
@@ -226,9 +307,12 @@ class Sandbox:
         if func is None or not isinstance(args, list):
             return {"error": "no such function"}
         try:
-            return {"value": func(*args)}
+            value = func(*args)
         except Exception as exc:  # student code passed something the function cannot take
-            return {"error": cut(f"{type(exc).__name__}: {exc}", 300)}
+            return {"error": clean(f"{type(exc).__name__}: {exc}", 300)}
+        if len(codec.encode(value)) > REPLY_LIMIT:
+            return {"error": "the value is too large"}
+        return {"value": value}
 
     def _died(self, func):
         tail = self.output_tail()
@@ -247,7 +331,7 @@ class Sandbox:
                            + (f"; its last output:\n{tail}" if tail else "")) from None
 
     def _raise(self, func, err):
-        kind, message, where = (cut(err.get(k) or "", 300 if k != "message" else TEXT_LIMIT)
+        kind, message, where = (clean(err.get(k) or "", 300 if k != "message" else TEXT_LIMIT)
                                 for k in ("kind", "message", "where"))
         at = f" (at {where})" if where else ""
         text = {"missing": message,

@@ -1,0 +1,72 @@
+"""A grader running as root must not make student code root.
+
+bubblewrap maps the sandbox's user to the user who started it. Started by root, student
+code would be the host's uid 0 without capabilities, which is still enough to write the
+kernel's settings under /proc/sys (they are checked by owner, not by capability) or to
+change the modes of root's files it holds open. So a root grader starts bwrap as the
+unprivileged user ``nobody``.
+
+bwrap must then still reach what it binds (the Python runtime, numpy, the worker, the
+library's copy, bwrap itself), which may sit in folders only root may enter (``/root``, a
+pytest temp folder). So, between fork and exec, the child moves to a mount namespace of
+its own, mounts a small tmpfs over an existing folder such as ``/mnt`` (there only, the
+host does not see it) and bind-mounts each of those paths into it, while still root;
+then it becomes nobody for good. The mounts vanish with the namespace.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import pathlib
+
+NOBODY = 65534
+CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x00020000, 4096, 16384, 1 << 18
+STAGES = ("/mnt", "/media", "/srv", "/opt", "/var/tmp", "/tmp")  # one existing folder is covered, in the child only
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def running_as_root():
+    return os.geteuid() == 0
+
+
+class Staging:
+    """Where each of ``paths`` appears, for bwrap started as nobody."""
+
+    def __init__(self, paths):
+        self.stage = next((s for s in STAGES if os.path.isdir(s) and os.stat(s).st_mode & 0o001), None)
+        if self.stage is None:
+            raise OSError(f"none of {', '.join(STAGES)} exists to stage the sandbox's files in")
+        self.points = {pathlib.Path(p).resolve(): f"{self.stage}/{i}" for i, p in enumerate(dict.fromkeys(paths))}
+
+    def __getitem__(self, path):
+        """Where ``path``, or the staged folder that holds it, appears."""
+        path = pathlib.Path(path).resolve()
+        for source, point in self.points.items():
+            if path == source or source in path.parents:
+                return str(pathlib.Path(point) / path.relative_to(source))
+        raise KeyError(path)
+
+    def apply_in_child(self):
+        """Between fork and exec: private mounts, the staged paths, then become nobody for good."""
+        _check(_libc.unshare(CLONE_NEWNS), "unshare")
+        _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+        sources = {point: os.open(source, os.O_PATH) for source, point in self.points.items()}
+        _check(_libc.mount(b"tmpfs", self.stage.encode(), b"tmpfs", 0, b"mode=0755,size=64k"), f"tmpfs on {self.stage}")
+        for point, fd in sources.items():
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.mkdir(point, 0o755)
+            else:
+                os.close(os.open(point, os.O_CREAT | os.O_WRONLY, 0o755))
+            _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), point.encode(), None, MS_BIND | MS_REC, None),
+                   f"bind onto {point}")
+            os.close(fd)
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
