@@ -82,11 +82,12 @@ def cmd_grade(args, hidden=True):
         print(f"error: no checks match --assignment {' '.join(args.assignment or [])} "
               f"--check {' '.join(args.names or [])} (`python -m autograder list` shows them)", file=sys.stderr)
         return 2
+    if args.json:  # first: whatever happens to the terminal, the results are safe
+        write_atomically(args.json, json.dumps(report.gradescope(results), indent=2))
     print(report.table(results))
     if hidden:
         print(f"\nseed {results['seed']} (--seed {results['seed']} repeats these inputs); {results['isolation']}")
     if args.json:
-        write_atomically(args.json, json.dumps(report.gradescope(results), indent=2))
         print(f"\nresults written to {args.json}")
     return 0 if results["score"] == results["max_score"] else 1
 
