@@ -54,6 +54,15 @@ class Alternative:
                 names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
         return names
 
+    def captures(self):
+        """Replaced functions the code reads outside a function body: there, the name is
+        still the reference's (``_reference = relu_forward``)."""
+        found = set()
+        for node in ast.parse(textwrap.dedent(self.code)).body:
+            if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                found.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self.functions)
+        return found
+
 
 def load_mutants(hidden_dir):
     return [m for module in hidden_modules(hidden_dir) for m in getattr(module, "MUTANTS", [])]
@@ -91,6 +100,9 @@ def apply_alternatives(reference_lib, target, alternatives):
         if public != set(alt.functions):
             raise ValueError(f"alternative {alt.name}: its code defines {sorted(public)}, "
                              f"but it names {sorted(alt.functions)}")
+        if alt.captures():
+            raise ValueError(f"alternative {alt.name}: it keeps the reference's {sorted(alt.captures())} "
+                             "to call; an alternative must be its own implementation")
         for name in names:
             if (alt.module, name) in defined:
                 raise ValueError(f"alternatives {defined[alt.module, name]} and {alt.name} both define "

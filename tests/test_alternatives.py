@@ -61,10 +61,13 @@ def test_packs_cover_every_alternative_once():
         assert len(replaced) == len(set(replaced))
 
 
-def test_an_alternative_must_define_what_it_names(tmp_path):
-    wrong = mutation.Alternative("calls_the_reference", "layers", "def relu_forward_helper(x):\n    return x\n",
-                                 ("relu_forward",))
-    with pytest.raises(ValueError, match="calls_the_reference"):
+@pytest.mark.parametrize("code, error", [
+    ("def relu_forward_helper(x):\n    return x, x\n", "defines"),
+    ("_reference = relu_forward\ndef relu_forward(x):\n    return _reference(x)\n", "own implementation"),
+])
+def test_an_alternative_is_its_own_implementation_of_what_it_names(tmp_path, code, error):
+    wrong = mutation.Alternative("wrong", "layers", code, ("relu_forward",))
+    with pytest.raises(ValueError, match=error):
         mutation.apply_alternatives(REFERENCE_LIB, tmp_path / "cs231n_lib", [wrong])
 
 
