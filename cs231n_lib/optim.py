@@ -1,4 +1,4 @@
-"""Update rules for gradient descent (provided code).
+"""Update rules for gradient descent (notebook 05_optimizers; ``sgd`` is provided).
 
 Every update rule has one contract:
 
@@ -11,11 +11,14 @@ Every update rule has one contract:
 
 The rule returns the new value and the (possibly updated) config. The Solver keeps one
 config per parameter array, so each array has its own state. Rules fill in defaults with
-``config.setdefault``, so ``config=None`` or ``{}`` is always a valid start.
+``config.setdefault``, so ``config=None`` or ``{}`` is always a valid start. The state
+lives in ``config`` under CS231n's names (``velocity``, ``cache``, ``m``, ``v``, ``t``),
+so code written for CS231n's assignments works here unchanged.
 
-Later notebooks add rules with state (momentum, RMSProp, Adam) to this module; the Solver
-finds any rule here by its name.
+The Solver finds any rule of this module by its name, e.g. ``update_rule="adam"``.
 """
+
+import numpy as np
 
 
 def sgd(w, dw, config=None):
@@ -37,4 +40,178 @@ def sgd(w, dw, config=None):
     # A new array rather than `w -= ...`: the caller's w (e.g. a saved best_params copy)
     # must never change behind its back.
     next_w = w - config["learning_rate"] * dw
+    return next_w, config
+
+
+def sgd_momentum(w, dw, config=None):
+    """SGD with momentum: a velocity accumulates the gradients, and w moves by it.
+
+        v <- momentum * v - learning_rate * dw
+        next_w = w + v
+
+    Inputs:
+    - w: array of any shape, the current parameter
+    - dw: array shaped like w, the gradient of the loss at w
+    - config: dict with
+      - learning_rate: step size (default 1e-2)
+      - momentum: how much of the velocity survives a step, in [0, 1) (default 0.9;
+        0 gives plain SGD)
+      - velocity: array shaped like w, the velocity of the previous step (zeros if absent)
+
+    Returns a tuple of:
+    - next_w: array shaped like w
+    - config: the same dict, with config["velocity"] the new velocity v
+    """
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config.get("velocity", np.zeros_like(w))
+
+    next_w = None
+    # TODO (05_optimizers): implement sgd_momentum.
+    raise NotImplementedError("optim.sgd_momentum: implement it, see notebook 05_optimizers")
+    config["velocity"] = v
+    return next_w, config
+
+
+def nesterov_momentum(w, dw, config=None):
+    """Nesterov momentum in the change-of-variables form: only the gradient at w is needed.
+
+    Nesterov evaluates the gradient at the look-ahead point x + momentum * v, where x is
+    the point plain momentum would keep. Writing w for that look-ahead point turns the
+    update into one that needs only dw, the gradient at w:
+
+        v_prev = v
+        v <- momentum * v - learning_rate * dw
+        next_w = w - momentum * v_prev + (1 + momentum) * v
+
+    Inputs:
+    - w: array of any shape, the current (look-ahead) parameter
+    - dw: array shaped like w, the gradient of the loss at w
+    - config: dict with
+      - learning_rate: step size (default 1e-2)
+      - momentum: in [0, 1) (default 0.9)
+      - velocity: array shaped like w, the velocity of the previous step (zeros if absent)
+
+    Returns a tuple of:
+    - next_w: array shaped like w
+    - config: the same dict, with config["velocity"] the new velocity v
+    """
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config.get("velocity", np.zeros_like(w))
+
+    next_w = None
+    # TODO (05_optimizers): implement nesterov_momentum.
+    raise NotImplementedError("optim.nesterov_momentum: implement it, see notebook 05_optimizers")
+    config["velocity"] = v
+    return next_w, config
+
+
+def adagrad(w, dw, config=None):
+    """AdaGrad: each entry's step is divided by the root of its summed squared gradients.
+
+        cache <- cache + dw**2
+        next_w = w - learning_rate * dw / (sqrt(cache) + epsilon)
+
+    The sum only grows, so every step is smaller than the one before.
+
+    Inputs:
+    - w: array of any shape, the current parameter
+    - dw: array shaped like w, the gradient of the loss at w
+    - config: dict with
+      - learning_rate: step size (default 1e-2)
+      - epsilon: added to the square root (outside it), against division by zero
+        (default 1e-7)
+      - cache: array shaped like w, the sum of squared gradients so far (zeros if absent)
+
+    Returns a tuple of:
+    - next_w: array shaped like w
+    - config: the same dict, with config["cache"] the new sum
+    """
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("epsilon", 1e-7)
+    config.setdefault("cache", np.zeros_like(w))
+
+    next_w = None
+    # TODO (05_optimizers): implement adagrad.
+    raise NotImplementedError("optim.adagrad: implement it, see notebook 05_optimizers")
+    return next_w, config
+
+
+def rmsprop(w, dw, config=None):
+    """RMSProp: AdaGrad with a leaky sum, a moving average of the squared gradients.
+
+        cache <- decay_rate * cache + (1 - decay_rate) * dw**2
+        next_w = w - learning_rate * dw / (sqrt(cache) + epsilon)
+
+    Inputs:
+    - w: array of any shape, the current parameter
+    - dw: array shaped like w, the gradient of the loss at w
+    - config: dict with
+      - learning_rate: step size (default 1e-2)
+      - decay_rate: weight of the old average, in [0, 1) (default 0.99)
+      - epsilon: added to the square root (outside it) (default 1e-8)
+      - cache: array shaped like w, the moving average of dw**2 (zeros if absent)
+
+    Returns a tuple of:
+    - next_w: array shaped like w
+    - config: the same dict, with config["cache"] the new average
+    """
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("cache", np.zeros_like(w))
+
+    next_w = None
+    # TODO (05_optimizers): implement rmsprop.
+    raise NotImplementedError("optim.rmsprop: implement it, see notebook 05_optimizers")
+    return next_w, config
+
+
+def adam(w, dw, config=None):
+    """Adam: momentum on the gradient (first moment) and RMSProp's scaling (second
+    moment), both corrected for starting at zero.
+
+        t <- t + 1                       (first, so the first step has t = 1)
+        m <- beta1 * m + (1 - beta1) * dw
+        v <- beta2 * v + (1 - beta2) * dw**2
+        m_hat = m / (1 - beta1**t),  v_hat = v / (1 - beta2**t)
+        next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+
+    Inputs:
+    - w: array of any shape, the current parameter
+    - dw: array shaped like w, the gradient of the loss at w
+    - config: dict with
+      - learning_rate: step size (default 1e-3)
+      - beta1: decay rate of the first moment (default 0.9)
+      - beta2: decay rate of the second moment (default 0.999)
+      - epsilon: added to sqrt(v_hat) (outside the root) (default 1e-8)
+      - m, v: arrays shaped like w, the moving averages of dw and dw**2 (zeros if absent)
+      - t: the number of steps taken so far (0 if absent)
+
+    Returns a tuple of:
+    - next_w: array shaped like w
+    - config: the same dict, with the new m, v and t
+    """
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("m", np.zeros_like(w))
+    config.setdefault("v", np.zeros_like(w))
+    config.setdefault("t", 0)
+
+    next_w = None
+    # TODO (05_optimizers): implement adam.
+    raise NotImplementedError("optim.adam: implement it, see notebook 05_optimizers")
     return next_w, config

@@ -7,8 +7,10 @@ Each module follows one notebook:
 * ``preprocessing`` -- 02_preprocessing
 * ``initializers`` -- 03_initialization
 * ``normalization`` -- 04_normalization
+* ``optim`` (all but ``sgd``), ``schedules`` and ``second_order`` -- 05_optimizers
 * ``regularization`` and ``augmentation`` -- 06_regularization
 
-``data``, ``solver``, ``fc_net``, ``optim`` and ``plotting`` are provided code that the
-notebooks build on; you do not need to change them.
+``data``, ``solver``, ``fc_net`` and ``plotting`` are provided code that the notebooks
+build on, as are ``optim.sgd`` and ``second_order.line_search``; you do not need to
+change them.
 """
