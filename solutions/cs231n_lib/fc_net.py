@@ -76,7 +76,9 @@ class FullyConnectedNet:
     shape (hidden_dims[i-1],), and ``self.bn_params[i-1]`` is the dict its normalization
     layer keeps its mode and state in (batchnorm's running averages). With dropout,
     ``self.dropout_param`` is the dict every dropout layer reads its keep probability and
-    mode from.
+    mode from, and ``self.dropout_rng`` the generator (seeded by ``seed``) that the seeds of
+    its masks come from: replace it, e.g. ``model.dropout_rng = np.random.default_rng(1)``,
+    to repeat a sequence of Monte Carlo passes.
     """
 
     def __init__(self, hidden_dims, input_dim=40, num_classes=10, activation="relu",
@@ -145,7 +147,7 @@ class FullyConnectedNet:
         self.dropout_param = {"mode": "train", "p": dropout_keep_ratio}
         self.num_layers = len(hidden_dims) + 1
         # Its own generator: drawing masks must not change the initial weights.
-        self._dropout_rng = np.random.default_rng([seed, 6])
+        self.dropout_rng = np.random.default_rng([seed, 6])
 
         rng = np.random.default_rng(seed)
         dims = [input_dim, *hidden_dims, num_classes]
@@ -249,5 +251,5 @@ class FullyConnectedNet:
             seed = int(self.dropout_seed) + layer
         else:
             # Below 2**32, so that a dropout layer written with np.random.seed(seed) works too.
-            seed = int(self._dropout_rng.integers(2**32))
+            seed = int(self.dropout_rng.integers(2**32))
         return {**self.dropout_param, "seed": seed}

@@ -46,7 +46,7 @@ def dropout_hidden(lib, rng):
         keep_rate_matches(label, kept, p)
         mean_is_preserved(label, x, out, p)
         own_mask_per_example(label, kept)
-        dout = rng.standard_normal(x.shape)
+        dout = rng.standard_normal(np.shape(x))
         dx = lib.call("regularization.dropout_backward", dout, cache)
         dropout_dx_matches(f"dropout_backward after {label}", dx, expected_dx(out, dout, p), dout, x, out)
 
@@ -61,7 +61,7 @@ def dropout_hidden(lib, rng):
     label = describe(1.0, "train", 3)
     out, cache = dropout_call(lib, x, {"p": 1.0, "mode": "train", "seed": 3}, label)
     close(f"{label}: out (keeping every unit changes nothing)", out, x, 1e-12)
-    dout = rng.standard_normal(x.shape)
+    dout = rng.standard_normal(np.shape(x))
     close(f"dropout_backward after {label}: dx", lib.call("regularization.dropout_backward", dout, cache), dout,
           1e-12)
 
