@@ -113,14 +113,14 @@ def schedule_follows_reference(lib, ref, factory, args, epochs):
                           "schedules.cosine_with_warmup"], hidden=True)
 def schedules_hidden(lib, ref, rng):
     epochs = list(range(60))
-    for _ in range(2):
+    for draw in range(2):
         schedule_follows_reference(lib, ref, "step_decay", (int(rng.integers(1, 15)), float(rng.uniform(0.1, 0.9))),
                                    epochs)
         schedule_follows_reference(lib, ref, "exponential_decay", (float(rng.uniform(0.01, 0.3)),), epochs)
         schedule_follows_reference(lib, ref, "inverse_time_decay", (float(rng.uniform(0.01, 2.0)),), epochs)
         num_epochs = int(rng.integers(5, 50))
-        schedule_follows_reference(lib, ref, "cosine_with_warmup",
-                                   (num_epochs, int(rng.integers(0, num_epochs // 2)), float(rng.uniform(0, 0.2))),
+        warmup = int(rng.integers(1 - draw, num_epochs // 2))  # the first draw has a warm-up of at least 1
+        schedule_follows_reference(lib, ref, "cosine_with_warmup", (num_epochs, warmup, float(rng.uniform(0, 0.2))),
                                    epochs)
     schedule_follows_reference(lib, ref, "cosine_with_warmup", (1,), [0, 1, 2])
 
