@@ -114,6 +114,8 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
             if progress:
                 progress(c, len(checks))
             tests.append(run_check(c, sandbox, reference, seed, timeout, budget_end))
+        limits = sandbox.limits.describe() if getattr(sandbox, "limits", None) else "no worker was started"
     how = isolation()[1] if isolate else "NOT ISOLATED: student code ran without the OS sandbox"
+    how += f"; limits: {limits}"
     return {"score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests),
             "tests": tests, "seed": seed, "isolation": how}

@@ -20,7 +20,6 @@ import pathlib
 import shutil
 import subprocess
 import sys
-import tempfile
 
 from . import privileges
 from .limits import Limits
@@ -182,17 +181,16 @@ def detect():
     program = [str(executable), "-I", "-S", "-c", f"import sys; sys.path.append({SITE!r}); import numpy; print('ok')"]
     errors = []
     for bwrap in found:
-        with tempfile.TemporaryDirectory(prefix=f"cs231n-sandbox-{os.getpid()}-") as folder:
-            limits = Limits(memory_mb=1024, processes=8)
-            try:
-                argv, prepare_child = launch(bwrap, program, None, limits)
-                done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
-                                      preexec_fn=prepare_child)
-            except (OSError, subprocess.SubprocessError) as exc:
-                errors.append(f"{bwrap}: {exc}")
-                continue
-            finally:
-                limits.release()
+        limits = Limits(memory_mb=1024, processes=8)
+        try:
+            argv, prepare_child = launch(bwrap, program, None, limits)
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+                                  preexec_fn=prepare_child)
+        except (OSError, subprocess.SubprocessError) as exc:
+            errors.append(f"{bwrap}: {exc}")
+            continue
+        finally:
+            limits.release()
         if done.returncode == 0 and done.stdout.strip() == "ok":
             return bwrap, None
         errors.append(f"{bwrap}: {done.stderr.strip()[:300] or f'exit code {done.returncode}'}")
