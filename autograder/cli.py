@@ -102,7 +102,7 @@ def cmd_list(args):
 
 
 def cmd_release(args):
-    from . import release
+    from .course import release
 
     try:
         release.release(pathlib.Path(args.solutions), pathlib.Path(args.out), force=args.force)
@@ -113,7 +113,7 @@ def cmd_release(args):
 
 
 def cmd_sync(args):
-    from . import gradebook
+    from .course import gradebook
 
     try:
         changes = gradebook.sync(pathlib.Path(args.course), args.assignment, args.solutions)
@@ -126,7 +126,7 @@ def cmd_sync(args):
 
 
 def cmd_demo(args):
-    from . import demo
+    from .course import demo
 
     return demo.run(pathlib.Path(args.solutions))
 

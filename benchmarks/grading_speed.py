@@ -26,7 +26,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import course, demo  # noqa: E402
+from autograder.course import demo  # noqa: E402
+from autograder.course import nbcourse as course  # noqa: E402
 
 
 def timed(func):

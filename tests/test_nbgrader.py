@@ -30,7 +30,9 @@ import shutil
 import pytest
 
 from conftest import REFERENCE_LIB, SOLUTIONS, STUB_LIB
-from autograder import course, demo, gradebook, grading, mutation
+from autograder import grading, mutation
+from autograder.course import demo, gradebook
+from autograder.course import nbcourse as course
 
 ASSIGNMENTS = course.assignment_ids(SOLUTIONS)
 CHECKS = grading.load_checks(grading.hidden_checks_dir())

@@ -9,7 +9,8 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import ROOT, SOLUTIONS
-from autograder import course, grading
+from autograder import grading
+from autograder.course import nbcourse as course
 
 ASSIGNMENTS = course.assignment_ids(SOLUTIONS)
 CHECKS = grading.load_checks(grading.hidden_checks_dir())

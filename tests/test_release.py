@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import ROOT, SOLUTIONS, STUB_LIB
-from autograder import release
+from autograder.course import release
 
 RELEASED = [ROOT / "assignments", STUB_LIB]
 

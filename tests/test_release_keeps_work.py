@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT, SOLUTIONS
-from autograder import release
+from autograder.course import release
 
 LAYERS = "cs231n_lib/layers.py"
 NB01 = "assignments/01_activations/01_activations.ipynb"

@@ -27,8 +27,8 @@ import shutil
 import tempfile
 import textwrap
 
-from . import course
-from .registry import load_checks
+from . import nbcourse as course
+from ..registry import load_checks
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 

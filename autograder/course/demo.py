@@ -12,7 +12,8 @@ cs231n_lib/ and notebooks there are neither overwritten nor mistaken for the stu
 import pathlib
 import tempfile
 
-from . import grading, mutation, release, report
+from .. import grading, mutation, report
+from . import release
 
 DEMO_BUGS = ["affine_forgets_bias", "softmax_unstable", "relu_backward_forgets_dout", "sigmoid_backward_drops_factor",
              "elu_forgets_alpha"]

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-ROOT_CONFIG = pathlib.Path(__file__).resolve().parents[1] / "nbgrader_config.py"
+ROOT_CONFIG = pathlib.Path(__file__).resolve().parents[2] / "nbgrader_config.py"
 ASSIGNMENT_DIR = re.compile(r"^\d\d_\w+$")
 
 

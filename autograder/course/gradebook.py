@@ -10,7 +10,7 @@ show the score that counts. Every cell whose score changes is reported.
 
 import pathlib
 
-from . import grading
+from .. import grading
 
 
 def sync(course, assignment, solutions=None, log=print):

@@ -1,0 +1,10 @@
+"""Course tooling: everything an instructor runs around the grader.
+
+- ``release``: solutions/ -> assignments/ and the cs231n_lib stubs, never erasing work.
+- ``nbcourse``: a throw-away nbgrader course folder, driven as an instructor drives nbgrader.
+- ``gradebook``: puts the trusted grader's scores into nbgrader's gradebook.
+- ``demo``: release into a temporary folder and grade the bundled example submissions.
+
+The trust boundary is not here: student code runs in ``autograder.sandbox`` and is
+compared in ``autograder.grading``.
+"""
