@@ -4,6 +4,8 @@
 - ``nbcourse``: a throw-away nbgrader course folder, driven as an instructor drives nbgrader.
 - ``gradebook``: puts the trusted grader's scores into nbgrader's gradebook.
 - ``demo``: release into a temporary folder and grade the bundled example submissions.
+- ``submission``: the layout of a student's submission (one zip per assignment), written by
+  ``pack`` and validated by everything that grades submissions.
 
 The trust boundary is not here: student code runs in ``autograder.sandbox`` and is
 compared in ``autograder.grading``.
