@@ -125,6 +125,55 @@ def cmd_sync(args):
     return 0
 
 
+def cmd_grade_all(args):
+    from .course import batch
+    from .sandbox import isolation
+
+    submissions = pathlib.Path(args.submissions)
+    if not submissions.is_dir():
+        print(f"error: {submissions} is not a folder of submissions", file=sys.stderr)
+        return 2
+    if args.jobs is not None and args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    isolated, why = isolation()
+    if not isolated and not args.allow_unisolated:
+        print(f"error: student code cannot be isolated on this machine: {why}\n"
+              "Grade elsewhere, or pass --allow-unisolated to grade without isolation (the results will say so).",
+              file=sys.stderr)
+        return 2
+    solutions = pathlib.Path(args.solutions)
+    if grading.hidden_checks_dir(solutions) is None:
+        print(f"note: no reference library and hidden checks in {solutions}; running the visible checks only",
+              file=sys.stderr)
+        solutions = None
+    import re
+
+    try:
+        re.compile(args.name_pattern)
+    except re.error as exc:
+        print(f"error: --name-pattern is not a regular expression: {exc}", file=sys.stderr)
+        return 2
+    done = batch.run(submissions, pathlib.Path(args.out), jobs=args.jobs, solutions=solutions, seed=args.seed,
+                     isolate=isolated, budget=args.budget, pattern=args.name_pattern, only=args.assignment,
+                     force=args.force, progress=not args.quiet)
+    out = pathlib.Path(args.out)
+    per = f" ({done['seconds'] / done['graded']:.2f} s per submission)" if done["graded"] else ""
+    print(f"graded {done['graded']}, unchanged {done['skipped']}, in {done['seconds']:.1f} s{per}")
+    print(f"gradebook: {out / 'gradebook.csv'} ({len(done['rows'])} rows); "
+          f"summary: {out / 'summary.md'}, {out / 'summary.png'}")
+    broken = [r for r in done["rows"] if r["problem"]]
+    if broken:
+        print(f"{len(broken)} submissions could not be graded (score 0, reason in summary.md and their results.json)")
+    if done["errors"]:
+        print(f"error: the grader failed on {len(done['errors'])} submissions (not graded; run again to retry):",
+              file=sys.stderr)
+        for line in done["errors"]:
+            print(f"  {line}", file=sys.stderr)
+        return 3
+    return 0
+
+
 def cmd_demo(args):
     from .course import demo
 
@@ -203,6 +252,50 @@ def build_parser():
     s.add_argument("--course", default=".", metavar="DIR", help="the nbgrader course folder (default: here)")
     s.add_argument("--solutions", metavar="DIR", help="the instructor's source (default: COURSE/solutions)")
     s.set_defaults(run=cmd_sync)
+
+    from .course import batch
+
+    ga = sub.add_parser(
+        "grade-all", help="grade a folder of submissions on every core, resumably, into a gradebook",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Grade every submission under SUBMISSIONS, each in its own sandbox, --jobs at a time.\n\n"
+        "SUBMISSIONS may hold, mixed:\n"
+        "  STUDENT/ASSIGNMENT/        nbgrader's submitted/ layout (ASSIGNMENT.ipynb and cs231n_lib/ inside)\n"
+        "  STUDENT/ASSIGNMENT.zip     the same as a zip (what `pack` makes)\n"
+        "  NAME.zip                   zips downloaded from an LMS, read directly; --name-pattern says how\n"
+        "                             NAME gives the student (and the assignment, or the notebook inside does)\n\n"
+        "It writes RESULTS/STUDENT/ASSIGNMENT/results.json (Gradescope's format, with the seed and the\n"
+        "submission's sha256), RESULTS/gradebook.csv (a row per student and assignment: total, one column\n"
+        "per check, the seed, why a submission could not be graded), RESULTS/summary.md (the checks most\n"
+        "students fail) and RESULTS/summary.png (the score distribution).\n\n"
+        "Run it again at any time: results are written atomically, one file per submission, and only\n"
+        "submissions that are new or changed since (or whose checks changed) are graded again; the\n"
+        "gradebook is rebuilt from the results files. A broken submission (unreadable zip, wrong layout,\n"
+        "missing or corrupt notebook, unsafe zip) scores 0 with the reason and the others go on.",
+        epilog="example:\n  python -m autograder grade-all course/submitted --out results --jobs 4\n"
+        "  python -m autograder grade-all downloads/ --out results \\\n"
+        "      --name-pattern '^(?P<student_id>[^_]+)_(?P<timestamp>\\d+)_.*\\.zip$' --assignment 01\n\n"
+        "exit codes:\n  0  every submission found has a result (some may have scored 0: see summary.md)\n"
+        "  2  bad command line or input\n  3  the grader failed on some submissions (they have no result; rerun)")
+    ga.add_argument("submissions", metavar="SUBMISSIONS", help="the folder of submissions")
+    ga.add_argument("--out", required=True, metavar="RESULTS", help="where results, gradebook and summary go")
+    ga.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: all cores)")
+    ga.add_argument("--assignment", nargs="+", metavar="ID", help="only these assignments (id or number)")
+    ga.add_argument("--name-pattern", default=batch.DEFAULT_PATTERN, metavar="REGEXP",
+                    help="how an LMS zip's file name names its student, as nbgrader zip_collect's named_regexp: "
+                    "groups student_id (required), assignment and timestamp (optional; the latest of several "
+                    "zips wins). Default: %(default)s")
+    ga.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
+                    help="the instructor's source with the reference and hidden checks (default: %(default)s)")
+    ga.add_argument("--seed", type=int, help="one seed for every submission's hidden inputs (default: a fresh "
+                    "seed per submission, recorded in the gradebook)")
+    ga.add_argument("--budget", type=float, default=grading.BUDGET_SECONDS, metavar="S",
+                    help="seconds allowed per submission (default %(default)g)")
+    ga.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
+    ga.add_argument("--allow-unisolated", action="store_true",
+                    help="grade even where student code cannot be isolated; the results say so")
+    ga.add_argument("--quiet", action="store_true", help="no progress bar")
+    ga.set_defaults(run=cmd_grade_all)
 
     d = sub.add_parser("demo", help="release, then grade the reference, the stubs and a buggy library")
     d.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")

@@ -1,0 +1,443 @@
+"""Grade a folder of submissions on every core, resumably: ``python -m autograder grade-all``.
+
+Where submissions come from (``discover``), in one SUBMISSIONS folder, mixed freely:
+
+* nbgrader's layout, ``SUBMISSIONS/<student>/<ASSIGNMENT>/`` (``submitted/`` of a course), or
+  ``SUBMISSIONS/<student>/<ASSIGNMENT>.zip``;
+* a folder of zips downloaded from an LMS, read directly (no extraction step), each named
+  after its student. As with nbgrader's ``zip_collect`` (``FileNameCollector.named_regexp``),
+  a regular expression with named groups says how: ``student_id`` (required), and
+  optionally ``assignment`` and ``timestamp`` (of several zips for one student and
+  assignment, the largest timestamp wins). The default reads ``alice_01_activations.zip``
+  and Canvas-style ``smithjane_12345_67890_01_activations.zip`` (the student is what comes
+  before the first ``_``, the assignment the last ``NN_topic`` before ``.zip``); without an
+  assignment in the name, the one ``NN_topic.ipynb`` at the zip's root says which.
+
+Each submission is staged by ``intake`` (a private, bounded copy of its notebook and its
+library's ``.py`` files) and graded by ``grading.grade`` in its own sandbox, in a pool of
+``--jobs`` processes. The result goes to ``RESULTS/<student>/<assignment>/results.json``
+(Gradescope's format; written atomically, by the process that graded it) with the sha256
+of the submission and of the grader's checks. A later run skips every submission whose
+result holds the same two hashes, so a run that was killed resumes where it stopped and
+a resubmission (or a fixed check) is regraded. ``gradebook.csv`` and the summary are
+rebuilt from the results files every time, so they cannot hold a row twice.
+"""
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import pathlib
+import re
+import shutil
+import statistics
+import time
+
+from .. import grading, report
+from . import intake
+
+DEFAULT_PATTERN = r"^(?P<student_id>[^_]+)(?:_(?:.*_)?(?P<assignment>\d\d_[A-Za-z0-9]+)|_.*)?\.zip$"
+RESULTS_FILE = "results.json"
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+
+
+@dataclasses.dataclass
+class Submission:
+    student: str  # as the source names it (shown cleaned)
+    assignment: str | None
+    source: pathlib.Path  # a zip or a folder
+    origin: str  # where it was found, relative to SUBMISSIONS
+    problem: str | None = None  # known before grading: it will score 0 with this reason
+    timestamp: str | None = None
+    sha256: str = ""  # of the submission as found (``intake.fingerprint``)
+
+
+def safe_name(text):
+    """A folder name for a student or an assignment: the name itself when it is plain, else a
+    readable, collision-free form (path tricks such as ``..``, ``/``, control characters and
+    non-UTF-8 bytes cannot reach the file system)."""
+    if SAFE_NAME.match(text) and text not in (".", ".."):
+        return text
+    raw = text.encode("utf-8", "surrogateescape")
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:40] or "student"
+    return f"{slug}-{hashlib.sha256(raw).hexdigest()[:10]}"
+
+
+def results_path(out, student, assignment):
+    return pathlib.Path(out) / safe_name(student) / safe_name(assignment or "unknown") / RESULTS_FILE
+
+
+# -- finding the submissions --------------------------------------------------------------
+def peek_assignment(archive):
+    """The NN_topic of the one NN_topic.ipynb at a zip's root (or in its one top folder), or None."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = [n.replace("\\", "/").strip("/").split("/") for n in zf.namelist()[:intake.LIMITS["entries"]]]
+    except Exception:  # any unreadable zip: intake says why when it is graded
+        return None
+    names = [p for p in names if p and p[0] not in intake.JUNK]
+    prefix = intake._root_prefix(names)
+    found = {p[-1][:-6] for p in names if len(p) == len(prefix) + 1 and p[:len(prefix)] == prefix
+             and p[-1].endswith(".ipynb") and intake.ASSIGNMENT.match(p[-1][:-6])}
+    return found.pop() if len(found) == 1 else None
+
+
+def discover(root, pattern=DEFAULT_PATTERN):
+    """(submissions, notes): every submission under ``root``, and a line per entry ignored."""
+    root = pathlib.Path(root)
+    regexp = re.compile(pattern)
+    found, notes = [], []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        name, shown = entry.name, intake.printable(entry.name, 100)
+        if entry.is_dir(follow_symlinks=False):
+            for inner in sorted(os.scandir(entry.path), key=lambda e: e.name):
+                stem = inner.name[:-4] if inner.name.endswith(".zip") else inner.name
+                origin = f"{name}/{inner.name}"
+                if not intake.ASSIGNMENT.match(stem):
+                    notes.append(f"ignored {intake.printable(origin, 120)}: not an assignment folder or zip "
+                                 "(NN_topic or NN_topic.zip)")
+                elif inner.is_symlink():
+                    found.append(Submission(name, stem, pathlib.Path(inner.path), origin,
+                                            problem=f"{intake.printable(inner.name)} is a symbolic link; refused"))
+                elif inner.is_dir(follow_symlinks=False) or inner.name.endswith(".zip"):
+                    found.append(Submission(name, stem, pathlib.Path(inner.path), origin))
+        elif name.endswith(".zip") and not entry.is_symlink():
+            match = regexp.match(name)
+            student = match and match.groupdict().get("student_id")
+            if not student:
+                notes.append(f"ignored {shown}: its name does not match the name pattern ({pattern})")
+                continue
+            groups = match.groupdict()
+            assignment = groups.get("assignment") or peek_assignment(entry.path)
+            sub = Submission(student, assignment, pathlib.Path(entry.path), name, timestamp=groups.get("timestamp"))
+            if assignment is None:
+                sub.problem = ("cannot tell which assignment this zip is for: no NN_topic.ipynb at its root and "
+                               "no NN_topic in its name")
+            found.append(sub)
+        else:
+            notes.append(f"ignored {shown}: not a student folder or a .zip"
+                         + (" (symbolic links are not followed)" if entry.is_symlink() else ""))
+    return _one_per_student(found, notes), notes
+
+
+def _one_per_student(found, notes):
+    """One submission per (student, assignment): the latest by timestamp, else a problem row."""
+    groups = {}
+    for sub in found:
+        groups.setdefault((sub.student, sub.assignment), []).append(sub)
+    kept = []
+    for subs in groups.values():
+        if len(subs) == 1:
+            kept.append(subs[0])
+        elif all(s.timestamp for s in subs):
+            subs.sort(key=lambda s: s.timestamp)
+            kept.append(subs[-1])
+            notes.extend(f"superseded {intake.printable(s.origin, 120)} by {intake.printable(subs[-1].origin, 120)} "
+                         "(later timestamp)" for s in subs[:-1])
+        else:
+            first = subs[0]
+            first.problem = (f"{len(subs)} submissions found ({', '.join(intake.printable(s.origin, 80) for s in subs)}); "
+                             "keep one and grade again")
+            kept.append(first)
+    return kept
+
+
+# -- grading one ------------------------------------------------------------------------------
+def grader_fingerprint(solutions):
+    """sha256 of what decides a grade besides the submission: the checks and the reference."""
+    digest = hashlib.sha256()
+    folders = [pathlib.Path(grading.__file__).parent / "checks"]
+    if solutions:
+        folders += [pathlib.Path(solutions) / "hidden_checks", pathlib.Path(solutions) / "cs231n_lib"]
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def assignment_checks(assignment, solutions):
+    from ..registry import load_checks
+
+    hidden = grading.hidden_checks_dir(solutions) if solutions else None
+    return grading.select(load_checks(hidden), [assignment]) if assignment else []
+
+
+def refused_results(sub, reason, solutions):
+    """Results for a submission that could not be graded: every check 0, each saying why."""
+    tests = [{"name": c.name, "score": 0, "max_score": c.points, "status": "failed",
+              "output": f"not graded: {reason}", "visibility": "hidden" if c.hidden else "visible",
+              "tags": list(c.tags), "assignment": c.assignment} for c in assignment_checks(sub.assignment, solutions)]
+    return {"score": 0, "max_score": sum(t["max_score"] for t in tests), "tests": tests}
+
+
+def _worker_init():
+    """In each pool process: die with the parent (a killed run leaves no grader behind) and
+    keep the grader's own numpy to one thread (the pool already uses the cores)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before prctl
+        os._exit(1)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
+
+
+def grade_one(sub, out, options):
+    """Stage, check and grade one submission; write its results.json atomically.
+
+    Returns (origin, score, max_score, problem, None), or (origin, .., error) when the
+    grader itself failed (nothing is written then, so the next run retries it).
+    """
+    from ..cli import write_atomically
+    from ..sandbox import SandboxError
+
+    solutions, fingerprint = options["solutions"], options["grader_sha256"]
+    started = time.monotonic()
+    problem, results = sub.problem, None
+    folder = None
+    try:
+        if problem is None:
+            folder = intake.private_folder() / "submission"
+            try:
+                intake.stage(sub.source, folder)
+                intake.check_layout(folder, sub.assignment)
+            except intake.Refused as exc:
+                problem = str(exc)
+        if problem is None:
+            seed = options["seed"] if options["seed"] is not None else grading.new_seed()
+            results = grading.grade(folder / intake.LIBRARY, [sub.assignment], solutions=solutions,
+                                    hidden=solutions is not None, seed=seed, isolate=options["isolate"],
+                                    budget=options["budget"])
+            if not results["tests"]:
+                problem = f"no checks are defined for assignment {intake.printable(sub.assignment)}"
+        if problem is not None:
+            results = refused_results(sub, problem, solutions)
+    except SandboxError as exc:
+        return sub.origin, None, None, None, f"the sandbox failed: {exc}"
+    except Exception as exc:  # a bug of the grader: say so, grade the others
+        return sub.origin, None, None, None, f"internal error: {type(exc).__name__}: {exc}"
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+    summary = report.gradescope(results)
+    if problem:
+        summary["output"] = f"Not graded: {problem}"
+    summary["execution_time"] = round(time.monotonic() - started, 3)
+    summary.setdefault("extra_data", {}).update(
+        student=intake.printable(sub.student), assignment=sub.assignment or "unknown", source=sub.origin,
+        submission_sha256=sub.sha256, grader_sha256=fingerprint, problem=problem,
+        graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    path = results_path(out, sub.student, sub.assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, json.dumps(summary, indent=1))
+    return sub.origin, results["score"], results["max_score"], problem, None
+
+
+# -- the run ----------------------------------------------------------------------------------
+def read_results(path):
+    try:
+        data = json.loads(pathlib.Path(path).read_text())
+        return data if isinstance(data, dict) and isinstance(data.get("extra_data"), dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def plan(subs, out, fingerprint, force=False):
+    """(to grade, up to date): what is new or changed since the last run (sets each ``sha256``)."""
+    todo, done = [], []
+    for sub in subs:
+        try:
+            sub.sha256 = intake.fingerprint(sub.source)
+        except OSError as exc:
+            sub.sha256 = f"unreadable: {type(exc).__name__}"
+        old = None if force else read_results(results_path(out, sub.student, sub.assignment))
+        extra = old["extra_data"] if old else {}
+        if extra.get("submission_sha256") == sub.sha256 and extra.get("grader_sha256") == fingerprint:
+            done.append(sub)
+        else:
+            todo.append(sub)
+    return todo, done
+
+
+def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, isolate=True,
+        budget=grading.BUDGET_SECONDS, pattern=DEFAULT_PATTERN, only=None, force=False, progress=True,
+        log=print):
+    """Grade what is new or changed under ``submissions`` into ``out``; returns a summary dict."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing
+
+    out = pathlib.Path(out)
+    subs, notes = discover(submissions, pattern)
+    if only:
+        subs = [s for s in subs if s.assignment and any(s.assignment == a or s.assignment.split("_")[0] == a
+                                                         for a in only)]
+    for note in notes:
+        log(f"note: {note}")
+    out.mkdir(parents=True, exist_ok=True)
+    intake.sweep()
+    fingerprint = grader_fingerprint(solutions)
+    todo, done = plan(subs, out, fingerprint, force)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    log(f"{len(subs)} submissions found: {len(done)} already graded and unchanged, {len(todo)} to grade"
+        + (f" with {min(jobs, len(todo))} processes" if todo else ""))
+    options = {"solutions": solutions, "grader_sha256": fingerprint, "seed": seed, "isolate": isolate,
+               "budget": budget}
+    errors = []
+    started = time.monotonic()
+    if todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), unit="submission", disable=not progress, smoothing=0.1, mininterval=0.5)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
+                                 initializer=_worker_init) as pool:
+            futures = [pool.submit(grade_one, sub, out, options) for sub in todo]
+            for future in as_completed(futures):
+                origin, score, most, problem, error = future.result()
+                if error:
+                    errors.append(f"{intake.printable(origin, 120)}: {error}")
+                    bar.write(f"grader error, not graded: {errors[-1]}")
+                elif problem:
+                    bar.write(f"{intake.printable(origin, 120)}: not graded: {problem}")
+                bar.set_postfix_str(intake.printable(origin, 40), refresh=False)
+                bar.update(1)
+        bar.close()
+    seconds = time.monotonic() - started
+    rows = rebuild(out, solutions)
+    summarize(out, rows)
+    return {"found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
+            "seconds": seconds, "rows": rows, "notes": notes}
+
+
+# -- the gradebook and the summary -------------------------------------------------------------
+def _cell(value):
+    """A CSV cell that a spreadsheet will not run as a formula (names come from students)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def rebuild(out, solutions=None):
+    """gradebook.csv from every results.json under ``out``: one row per student and assignment."""
+    out = pathlib.Path(out)
+    rows = []
+    for path in sorted(out.glob(f"*/*/{RESULTS_FILE}")):
+        for stale in path.parent.glob(f".{RESULTS_FILE}.*"):  # a write cut short by a kill
+            stale.unlink(missing_ok=True)
+        data = read_results(path)
+        if data is None:
+            continue
+        extra = data["extra_data"]
+        rows.append({"student": extra.get("student", path.parent.parent.name),
+                     "assignment": extra.get("assignment", path.parent.name), "total": data.get("score", 0),
+                     "max_score": data.get("max_score", 0), "seed": extra.get("seed", ""),
+                     "problem": extra.get("problem") or "", "source": extra.get("source", ""),
+                     "submission_sha256": extra.get("submission_sha256", ""),
+                     "tests": {t["name"]: t for t in data.get("tests", []) if isinstance(t, dict) and "name" in t}})
+    rows.sort(key=lambda r: (r["assignment"], r["student"]))
+    order = {}
+    for row in rows:
+        for name in row["tests"]:
+            order.setdefault(name, len(order))
+    if solutions:  # the registry's order (assignment by assignment) where it is known
+        from ..registry import load_checks
+
+        known = list(load_checks(grading.hidden_checks_dir(solutions)))
+        order = {n: (known.index(n) if n in known else len(known) + i) for n, i in order.items()}
+    checks = sorted(order, key=order.get)
+    fixed = ["student", "assignment", "total", "max_score", "seed", "problem"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(fixed + checks + ["source", "submission_sha256"])
+    for row in rows:
+        writer.writerow([_cell(row[k]) for k in fixed] + [row["tests"][c]["score"] if c in row["tests"] else ""
+                                                          for c in checks]
+                        + [_cell(row["source"]), row["submission_sha256"]])
+    from ..cli import write_atomically
+
+    write_atomically(out / "gradebook.csv", buffer.getvalue())
+    return rows
+
+
+def failing_checks(rows):
+    """{assignment: [(check, failed, graded, most common reason)]}, most failed first."""
+    by = {}
+    for row in rows:
+        if row["problem"]:
+            continue
+        for name, t in row["tests"].items():
+            entry = by.setdefault(row["assignment"], {}).setdefault(name, [0, 0, {}])
+            entry[1] += 1
+            if t.get("score", 0) < t.get("max_score", 0):
+                entry[0] += 1
+                reason = str(t.get("output", "")).splitlines()[0][:120] if t.get("output") else ""
+                entry[2][reason] = entry[2].get(reason, 0) + 1
+    return {a: sorted(((n, f, g, max(r, key=r.get) if r else "") for n, (f, g, r) in checks.items() if f),
+                      key=lambda x: (-x[1], x[0]))
+            for a, checks in sorted(by.items())}
+
+
+def summarize(out, rows, top=5):
+    """summary.md (score statistics, the checks most students fail, what could not be graded)
+    and summary.png (the score distribution of each assignment)."""
+    out = pathlib.Path(out)
+    by = {}
+    for row in rows:
+        by.setdefault(row["assignment"], []).append(row)
+    lines = [f"# Grading summary: {len(rows)} submissions, {len({r['student'] for r in rows})} students", ""]
+    failing = failing_checks(rows)
+    for assignment, group in sorted(by.items()):
+        most = max((r["max_score"] for r in group), default=0) or 1
+        scores = [100 * r["total"] / most for r in group]
+        broken = [r for r in group if r["problem"]]
+        lines.append(f"## {assignment}: {len(group)} submissions, {len(broken)} not graded")
+        lines.append(f"score (% of {most:g}): mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f}, "
+                     f"min {min(scores):.1f}, max {max(scores):.1f}; full marks: {sum(s >= 100 for s in scores)}")
+        if failing.get(assignment):
+            lines += ["", "Checks most students fail:", "", "| check | failed | of | most common reason |",
+                      "|---|---|---|---|"]
+            for name, failed, graded, reason in failing[assignment][:top]:
+                lines.append(f"| {name} | {failed} | {graded} | {reason.replace('|', '/')} |")
+        if broken:
+            lines += ["", "Not graded (score 0):", ""]
+            lines += [f"- {r['student']}: {r['problem']}" for r in broken]
+        lines.append("")
+    from ..cli import write_atomically
+
+    write_atomically(out / "summary.md", "\n".join(lines))
+    _plot(out / "summary.png", by)
+    return "\n".join(lines)
+
+
+def _plot(path, by):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    n = max(len(by), 1)
+    fig = Figure(figsize=(4.5 * min(n, 3), 3.2 * ((n + 2) // 3)), layout="constrained")
+    FigureCanvasAgg(fig)
+    for i, (assignment, group) in enumerate(sorted(by.items())):
+        ax = fig.add_subplot((n + 2) // 3, min(n, 3), i + 1)
+        most = max((r["max_score"] for r in group), default=0) or 1
+        ax.hist([100 * r["total"] / most for r in group], bins=[i * 10 for i in range(11)], color="tab:blue",
+                edgecolor="white")
+        ax.set(title=f"{assignment} ({len(group)} submissions)", xlabel="score (%)", ylabel="students", xlim=(0, 100))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if not by:
+        fig.text(0.5, 0.5, "no results yet", ha="center")
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format="png", dpi=100)
+    os.replace(tmp, path)

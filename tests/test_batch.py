@@ -1,0 +1,295 @@
+"""grade-all: a folder of submissions graded on every core, resumably, with untrusted input.
+
+The end-to-end tests run the real command (subprocess, real sandbox); the attacks on
+intake (zip-slip, links, bombs, odd names) run in-process on small hand-made zips.
+"""
+
+import csv
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+
+from conftest import REFERENCE_LIB, ROOT, STUB_LIB, lib_with
+from autograder import grading
+from autograder.course import batch, intake
+
+NOTEBOOK = ROOT / "assignments" / "01_activations" / "01_activations.ipynb"
+ASSIGNMENT = "01_activations"
+
+
+def max_score():
+    from autograder.registry import load_checks
+
+    return sum(c.points for c in grading.select(load_checks(grading.hidden_checks_dir(grading.SOLUTIONS)),
+                                                 [ASSIGNMENT]))
+
+
+def submission_folder(target, lib, notebook=NOTEBOOK):
+    target.mkdir(parents=True)
+    if notebook:
+        shutil.copy(notebook, target / f"{ASSIGNMENT}.ipynb")
+    if lib:
+        shutil.copytree(lib, target / "cs231n_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def zip_folder(folder, archive, extra=()):
+    """Zip ``folder``'s contents at the zip's root, plus raw (ZipInfo or name, bytes) ``extra`` entries."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(pathlib.Path(folder).rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(folder).as_posix())
+        for info, data in extra:
+            zf.writestr(info, data)
+    return archive
+
+
+def grade_all(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "autograder", "grade-all", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def gradebook(out):
+    with open(out / "gradebook.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_mixed_folder_is_graded_and_every_broken_submission_costs_only_its_student(tmp_path):
+    subs, work = tmp_path / "subs", tmp_path / "work"
+    subs.mkdir()
+    # nbgrader's layout: the reference, a library with a bug, one that does not import.
+    submission_folder(subs / "alice" / ASSIGNMENT, REFERENCE_LIB)
+    buggy = lib_with(work / "buggy", "activations", "def sigmoid_backward(dout, cache):\n    return dout\n")
+    submission_folder(subs / "carol" / ASSIGNMENT, buggy)
+    broken = lib_with(work / "broken", "activations", "def oops(:\n")
+    submission_folder(subs / "frank" / ASSIGNMENT, broken)
+    # a folder that is a link to the reference (it must not get the reference's marks)
+    (subs / "mallory").mkdir()
+    (subs / "mallory" / ASSIGNMENT).symlink_to(subs / "alice" / ASSIGNMENT)
+    # LMS zips: the stubs (Canvas-style name), garbage, no notebook, a notebook that is not JSON, zip-slip
+    zip_folder(submission_folder(work / "bob", STUB_LIB), subs / "bob_1234_5678_01_activations.zip")
+    (subs / "dave_01_activations.zip").write_bytes(b"PK\x03\x04 this is not a zip")
+    zip_folder(submission_folder(work / "erin", REFERENCE_LIB, notebook=None), subs / "erin_01_activations.zip")
+    gina = submission_folder(work / "gina", REFERENCE_LIB, notebook=None)
+    (gina / f"{ASSIGNMENT}.ipynb").write_text("{ this is not json")
+    zip_folder(gina, subs / "gina_01_activations.zip")
+    zip_folder(submission_folder(work / "trudy", REFERENCE_LIB), subs / "trudy_01_activations.zip",
+               extra=[("../../pwned.py", b"print('escaped')"), ("/tmp/pwned-abs.py", b"")])
+    # a student name that is a path trick, and a name a spreadsheet would run
+    zip_folder(submission_folder(work / "dots", REFERENCE_LIB), subs / ".._01_activations.zip")
+    zip_folder(submission_folder(work / "formula", STUB_LIB), subs / "=cmd()_01_activations.zip")
+    (subs / "notes.txt").write_text("not a submission")
+
+    out = tmp_path / "results"
+    done = grade_all(subs, "--out", out, "--jobs", "2", "--assignment", "01")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "ignored notes.txt" in done.stdout
+    rows = {r["student"]: r for r in gradebook(out)}
+    full = max_score()
+    assert len(gradebook(out)) == len(rows) == 11
+    assert float(rows["alice"]["total"]) == float(rows[".."]["total"]) == full
+    assert float(rows["bob"]["total"]) == 0 and not rows["bob"]["problem"]
+    assert 0 < float(rows["carol"]["total"]) < full and rows["carol"]["sigmoid_backward"] == "0"
+    assert rows["carol"]["sigmoid_forward"] == "1" and rows["carol"]["seed"].isdigit()
+    assert float(rows["frank"]["total"]) == 0
+    frank = json.loads((out / "frank" / ASSIGNMENT / "results.json").read_text())
+    assert all("SyntaxError" in t["output"] for t in frank["tests"])
+    reasons = {"dave": "the zip cannot be read", "erin": "no 01_activations.ipynb",
+               "gina": "01_activations.ipynb is not a notebook", "trudy": "leaves its folder",
+               "mallory": "symbolic link"}
+    for student, says in reasons.items():
+        assert float(rows[student]["total"]) == 0 and says in rows[student]["problem"], rows[student]
+        results = json.loads((out / student / ASSIGNMENT / "results.json").read_text())
+        assert results["score"] == 0 and results["max_score"] == full and says in results["output"]
+        assert all(says in t["output"] for t in results["tests"])
+    assert "'=cmd()" in (out / "gradebook.csv").read_text()  # not a formula in a spreadsheet
+    assert not list(tmp_path.rglob("pwned*")) and not pathlib.Path("/tmp/pwned-abs.py").exists()
+    # every results file lies inside RESULTS, one per student
+    files = sorted(out.rglob("results.json"))
+    assert len(files) == 11 and all(out.resolve() in f.resolve().parents for f in files)
+    alice = json.loads((out / "alice" / ASSIGNMENT / "results.json").read_text())
+    assert set(alice) >= {"score", "max_score", "tests", "execution_time", "output", "extra_data"}
+    assert {"name", "score", "max_score", "output", "visibility", "tags"} <= set(alice["tests"][0])
+    assert alice["extra_data"]["seed"] == int(rows["alice"]["seed"]) and "bubblewrap" in alice["extra_data"]["isolation"]
+    summary = (out / "summary.md").read_text()
+    assert "sigmoid_backward" in summary and "erin" in summary and "Checks most students fail" in summary
+    assert (out / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _children(pid):
+    found = set()
+    for task in pathlib.Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return found
+
+
+def test_a_killed_run_resumes_without_losing_or_duplicating_and_a_resubmission_is_regraded(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "results"
+    names = [f"s{i}" for i in range(8)]
+    for name in names:
+        submission_folder(subs / name / ASSIGNMENT, REFERENCE_LIB)
+    command = [sys.executable, "-m", "autograder", "grade-all", str(subs), "--out", str(out), "--jobs", "1",
+               "--quiet", "--assignment", "01"]
+    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*/*/results.json")) and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.05)
+    pool = _children(first.pid)
+    os.kill(first.pid, signal.SIGKILL)  # the real process, mid-run
+    first.wait()
+    time.sleep(1)
+    assert pool and not any(pathlib.Path(f"/proc/{p}").exists() and
+                            "zombie" not in pathlib.Path(f"/proc/{p}/status").read_text() for p in pool)
+    kept = {f: (f.stat().st_mtime_ns, json.loads(f.read_text())["extra_data"]["graded_at"])
+            for f in out.glob("*/*/results.json")}  # every file that exists is whole JSON
+    assert 1 <= len(kept) < len(names), "the run was not killed midway"
+
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(kept)} already graded and unchanged, {len(names) - len(kept)} to grade" in again.stdout
+    assert all(f.stat().st_mtime_ns == when for f, (when, _) in kept.items())  # not graded twice
+    rows = gradebook(out)
+    assert sorted(r["student"] for r in rows) == names  # nothing lost, nothing twice
+    assert all(float(r["total"]) == max_score() for r in rows)
+    assert not list(out.rglob(".results.json.*"))
+
+    # s3 resubmits (a bug); only s3 is graded again, and the gradebook still has one row for s3
+    activations = subs / "s3" / ASSIGNMENT / "cs231n_lib" / "activations.py"
+    activations.write_text(activations.read_text() + "\n\ndef sigmoid_backward(dout, cache):\n    return dout\n")
+    third = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert f"{len(names) - 1} already graded and unchanged, 1 to grade" in third.stdout, third.stdout
+    rows = {r["student"]: r for r in gradebook(out)}
+    assert len(rows) == len(names) and float(rows["s3"]["total"]) < max_score()
+
+
+# -- untrusted input, in-process -------------------------------------------------------------
+def _zip(path, entries):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in entries:
+            zf.writestr(info, data)
+    return path
+
+
+def _good_entries():
+    return [(f"{ASSIGNMENT}.ipynb", NOTEBOOK.read_bytes()), ("cs231n_lib/__init__.py", b"")]
+
+
+def _link(name, target):
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    info.external_attr = (0o120777 << 16)
+    return info, target
+
+
+@pytest.mark.parametrize("entry, says", [
+    (("../outside.py", b"x"), "leaves its folder"),
+    (("cs231n_lib/../../outside.py", b"x"), "leaves its folder"),
+    (("/etc/outside.py", b"x"), "absolute path"),
+    (("C:\\outside.py", b"x"), "absolute path"),
+    (("..\\outside.py", b"x"), "leaves its folder"),
+    (_link("cs231n_lib/layers.py", "/work/main/solutions/cs231n_lib/layers.py"), "symbolic link"),
+])
+def test_unsafe_zip_entries_are_refused_before_anything_is_extracted(tmp_path, entry, says):
+    archive = _zip(tmp_path / "a.zip", _good_entries() + [entry])
+    with pytest.raises(intake.Refused, match=says):
+        intake.stage(archive, tmp_path / "stage" / "x")
+    assert not (tmp_path / "outside.py").exists() and not (tmp_path / "stage" / "outside.py").exists()
+    assert not (tmp_path / "stage" / "x" / "cs231n_lib").exists()
+
+
+def test_zip_bombs_and_huge_files_are_refused_from_the_headers(tmp_path, monkeypatch):
+    monkeypatch.setitem(intake.LIMITS, "total_bytes", 1 << 20)
+    bomb = _zip(tmp_path / "bomb.zip", _good_entries() + [("data/zeros.bin", b"\0" * (2 << 20))])
+    assert bomb.stat().st_size < 50_000  # small on disk, large unpacked
+    with pytest.raises(intake.Refused, match="would unpack to 2 MB"):
+        intake.stage(bomb, tmp_path / "s1")
+    monkeypatch.setitem(intake.LIMITS, "total_bytes", 256 << 20)
+    monkeypatch.setitem(intake.LIMITS, "file_bytes", 1 << 20)
+    huge = _zip(tmp_path / "huge.zip", _good_entries() + [("cs231n_lib/layers.py", b"#" * (2 << 20))])
+    with pytest.raises(intake.Refused, match="layers.py is larger than 1 MB"):
+        intake.stage(huge, tmp_path / "s2")
+    monkeypatch.setitem(intake.LIMITS, "entries", 10)
+    many = _zip(tmp_path / "many.zip", _good_entries() + [(f"f{i}", b"") for i in range(10)])
+    with pytest.raises(intake.Refused, match="12 entries"):
+        intake.stage(many, tmp_path / "s3")
+
+
+def test_a_header_that_lies_about_its_size_is_caught_while_extracting(tmp_path):
+    archive = _zip(tmp_path / "lie.zip", _good_entries() + [("cs231n_lib/layers.py", b"#" * 100_000)])
+    data = bytearray(archive.read_bytes())
+    # shrink the declared size of layers.py in the central directory to 10 bytes
+    with zipfile.ZipFile(archive) as zf:
+        info = zf.getinfo("cs231n_lib/layers.py")
+    central = data.rfind(b"PK\x01\x02", 0, data.rfind(b"cs231n_lib/layers.py"))
+    data[central + 24:central + 28] = (10).to_bytes(4, "little")
+    assert info.file_size == 100_000
+    archive.write_bytes(bytes(data))
+    with pytest.raises(intake.Refused, match="cannot be read"):
+        intake.stage(archive, tmp_path / "s")
+    assert not (tmp_path / "s" / "cs231n_lib" / "layers.py").exists() or \
+        (tmp_path / "s" / "cs231n_lib" / "layers.py").stat().st_size <= 10
+
+
+def test_odd_names_are_staged_or_refused_cleanly(tmp_path):
+    weird = zipfile.ZipInfo("cs231n_lib/\u00e9t\u00e9\nname.py")
+    archive = _zip(tmp_path / "w.zip", _good_entries() + [(weird, b"x = 1\n"), ("cs231n_lib/cafXX.py", b"y = 2\n")])
+    archive.write_bytes(archive.read_bytes().replace(b"cafXX", b"caf\x82\xff"))  # not UTF-8: read as cp437
+    staged = intake.stage(archive, tmp_path / "s")
+    intake.check_layout(staged, ASSIGNMENT)
+    assert len(list((staged / "cs231n_lib").glob("*.py"))) == 3
+    # a folder with a file name that is not valid UTF-8, and a student named with bytes
+    folder = submission_folder(tmp_path / "f", REFERENCE_LIB)
+    (folder / "cs231n_lib" / os.fsdecode(b"bad\xff.py")).write_text("z = 3\n")
+    before = intake.fingerprint(folder)
+    assert (intake.stage(folder, tmp_path / "s2") / "cs231n_lib" / os.fsdecode(b"bad\xff.py")).read_text() == "z = 3\n"
+    (folder / "cs231n_lib" / os.fsdecode(b"bad\xff.py")).write_text("z = 4\n")
+    assert intake.fingerprint(folder) != before
+    for name in ("..", ".", "a/b", "x\nInjected", os.fsdecode(b"\xff\xfe"), "-rf", "", "A" * 300):
+        safe = batch.safe_name(name)
+        assert safe not in (".", "..") and "/" not in safe and "\n" not in safe and len(safe) <= 64
+        assert batch.safe_name(name) != batch.safe_name(name + "x")
+        (tmp_path / "out" / safe).mkdir(parents=True)  # a real, single folder name
+
+
+def test_links_in_folders_and_non_notebooks_are_refused(tmp_path):
+    folder = submission_folder(tmp_path / "f", REFERENCE_LIB)
+    (folder / "cs231n_lib" / "layers.py").unlink()
+    (folder / "cs231n_lib" / "layers.py").symlink_to(REFERENCE_LIB / "layers.py")
+    with pytest.raises(intake.Refused, match="symbolic link"):
+        intake.stage(folder, tmp_path / "s1")
+    notebook = submission_folder(tmp_path / "g", REFERENCE_LIB, notebook=None)
+    (notebook / f"{ASSIGNMENT}.ipynb").write_text('["a list, not a notebook"]')
+    with pytest.raises(intake.Refused, match="no list of cells"):
+        intake.check_layout(intake.stage(notebook, tmp_path / "s2"), ASSIGNMENT)
+    fifo = submission_folder(tmp_path / "h", REFERENCE_LIB)
+    os.mkfifo(fifo / "cs231n_lib" / "pipe.py")
+    with pytest.raises(intake.Refused, match="not a regular file"):
+        intake.stage(fifo, tmp_path / "s3")
+
+
+def test_a_zip_of_the_folder_itself_is_accepted_and_the_name_pattern_is_nbgraders(tmp_path):
+    inner = submission_folder(tmp_path / "w" / ASSIGNMENT, REFERENCE_LIB)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    with zipfile.ZipFile(subs / "jo_20260101_x.zip", "w") as zf:  # one folder at the root, no NN_ in the name
+        for path in inner.rglob("*"):
+            zf.write(path, path.relative_to(inner.parent).as_posix())
+    shutil.copy(subs / "jo_20260101_x.zip", subs / "jo_20260301_x.zip")
+    found, notes = batch.discover(subs, r"^(?P<student_id>[^_]+)_(?P<timestamp>\d+)_.*\.zip$")
+    assert [(s.student, s.assignment, s.origin) for s in found] == [("jo", ASSIGNMENT, "jo_20260301_x.zip")]
+    assert any("superseded jo_20260101_x.zip" in n for n in notes)
+    found, _ = batch.discover(subs)  # the default pattern: two zips for jo, no timestamp to choose
+    assert len(found) == 1 and "2 submissions found" in found[0].problem
+    staged = intake.stage(subs / "jo_20260101_x.zip", tmp_path / "s")
+    intake.check_layout(staged, ASSIGNMENT)
