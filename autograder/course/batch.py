@@ -36,7 +36,7 @@ import statistics
 import time
 
 from .. import grading, report
-from . import intake
+from . import intake, submission
 
 DEFAULT_PATTERN = r"^(?P<student_id>[^_]+)(?:_(?:.*_)?(?P<assignment>\d\d_[A-Za-z0-9]+)|_.*)?\.zip$"
 RESULTS_FILE = "results.json"
@@ -70,20 +70,14 @@ def results_path(out, student, assignment):
 
 
 # -- finding the submissions --------------------------------------------------------------
-def peek_assignment(archive):
-    """The NN_topic of the one NN_topic.ipynb at a zip's root (or in its one top folder), or None."""
-    import zipfile
-
+def assignment_inside(archive):
+    """(assignment, None) from the one NN_topic.ipynb at a zip's root, or (None, why not)."""
     try:
-        with zipfile.ZipFile(archive) as zf:
-            names = [n.replace("\\", "/").strip("/").split("/") for n in zf.namelist()[:intake.LIMITS["entries"]]]
-    except Exception:  # any unreadable zip: intake says why when it is graded
-        return None
-    names = [p for p in names if p and p[0] not in intake.JUNK]
-    prefix = intake._root_prefix(names)
-    found = {p[-1][:-6] for p in names if len(p) == len(prefix) + 1 and p[:len(prefix)] == prefix
-             and p[-1].endswith(".ipynb") and intake.ASSIGNMENT.match(p[-1][:-6])}
-    return found.pop() if len(found) == 1 else None
+        return submission.read(archive).assignment, None
+    except submission.SubmissionError as exc:
+        return None, intake.printable(exc, 300)
+    except Exception as exc:  # noqa: BLE001 - anything a hostile zip does: say so in its results
+        return None, f"the zip cannot be read ({type(exc).__name__})"
 
 
 def discover(root, pattern=DEFAULT_PATTERN):
@@ -97,7 +91,7 @@ def discover(root, pattern=DEFAULT_PATTERN):
             for inner in sorted(os.scandir(entry.path), key=lambda e: e.name):
                 stem = inner.name[:-4] if inner.name.endswith(".zip") else inner.name
                 origin = f"{name}/{inner.name}"
-                if not intake.ASSIGNMENT.match(stem):
+                if not submission.ASSIGNMENT_ID.match(stem):
                     notes.append(f"ignored {intake.printable(origin, 120)}: not an assignment folder or zip "
                                  "(NN_topic or NN_topic.zip)")
                 elif inner.is_symlink():
@@ -112,11 +106,12 @@ def discover(root, pattern=DEFAULT_PATTERN):
                 notes.append(f"ignored {shown}: its name does not match the name pattern ({pattern})")
                 continue
             groups = match.groupdict()
-            assignment = groups.get("assignment") or peek_assignment(entry.path)
+            assignment, why = groups.get("assignment"), None
+            if not assignment:
+                assignment, why = assignment_inside(entry.path)
             sub = Submission(student, assignment, pathlib.Path(entry.path), name, timestamp=groups.get("timestamp"))
             if assignment is None:
-                sub.problem = ("cannot tell which assignment this zip is for: no NN_topic.ipynb at its root and "
-                               "no NN_topic in its name")
+                sub.problem = f"cannot tell which assignment this zip is for (no NN_topic in its name): {why}"
             found.append(sub)
         else:
             notes.append(f"ignored {shown}: not a student folder or a .zip"
@@ -205,14 +200,13 @@ def grade_one(sub, out, options):
 
     solutions, fingerprint = options["solutions"], options["grader_sha256"]
     started = time.monotonic()
-    problem, results = sub.problem, None
+    problem, results, notes = sub.problem, None, []
     folder = None
     try:
         if problem is None:
             folder = intake.private_folder() / "submission"
             try:
-                intake.stage(sub.source, folder)
-                intake.check_layout(folder, sub.assignment)
+                _, notes = intake.stage(sub.source, folder, sub.assignment)
             except intake.Refused as exc:
                 problem = str(exc)
         if problem is None:
@@ -234,6 +228,9 @@ def grade_one(sub, out, options):
     summary = report.gradescope(results)
     if problem:
         summary["output"] = f"Not graded: {problem}"
+    if notes:
+        summary["output"] = (summary.get("output", "") + "\nAbout your submission:\n"
+                             + "\n".join(f"- {n}" for n in notes[:20])).strip()
     summary["execution_time"] = round(time.monotonic() - started, 3)
     summary.setdefault("extra_data", {}).update(
         student=intake.printable(sub.student), assignment=sub.assignment or "unknown", source=sub.origin,
