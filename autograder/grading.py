@@ -54,6 +54,7 @@ def run_check(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None)
 
     ``budget_end`` (a ``time.monotonic()`` value) is when the submission's time runs out.
     """
+    started = time.monotonic()
     seconds = timeout or c.timeout
     if budget_end is not None:
         seconds = min(seconds, budget_end - time.monotonic())
@@ -82,7 +83,7 @@ def run_check(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None)
     return {"name": c.name, "score": score, "max_score": c.points, "output": clean(output),
             "status": "passed" if score == c.points else "failed",
             "visibility": "hidden" if c.hidden else "visible", "tags": list(c.tags),
-            "assignment": c.assignment}
+            "assignment": c.assignment, "seconds": round(time.monotonic() - started, 3)}
 
 
 def new_seed():
@@ -115,7 +116,13 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
                 progress(c, len(checks))
             tests.append(run_check(c, sandbox, reference, seed, timeout, budget_end))
         limits = sandbox.limits.describe() if getattr(sandbox, "limits", None) else "no worker was started"
-    how = isolation()[1] if isolate else "NOT ISOLATED: student code ran without the OS sandbox"
+    if isolate:
+        how = isolation()[1]
+    else:
+        from .sandbox.privileges import running_as_root
+
+        how = "NOT ISOLATED: student code ran without the OS sandbox" + (
+            ", as user nobody in a separate process" if running_as_root() else "")
     how += f"; limits: {limits}"
     return {"score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests),
             "tests": tests, "seed": seed, "isolation": how}

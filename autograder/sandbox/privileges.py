@@ -67,6 +67,43 @@ class Staging:
             _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), point.encode(), None, MS_BIND | MS_REC, None),
                    f"bind onto {point}")
             os.close(fd)
-        os.setgroups([])
-        os.setresgid(NOBODY, NOBODY, NOBODY)
-        os.setresuid(NOBODY, NOBODY, NOBODY)
+        become_nobody()
+
+
+def become_nobody():
+    """For good: no supplementary groups, and nobody's group and user, real, effective and saved."""
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+
+
+def readable_by_nobody(folder):
+    """Let nobody read ``folder`` (a private copy made by root) and enter its subfolders;
+    nothing there is writable but by root."""
+    for here, dirs, files in os.walk(folder):
+        os.chmod(here, 0o755)
+        for name in files:
+            os.chmod(os.path.join(here, name), 0o644)
+
+
+def nobody_may(path, file_mode=0o004):
+    """Whether nobody (neither owner nor group) may reach ``path`` and has ``file_mode`` on it
+    (0o004 read, 0o005 read and run), judging by the modes' "other" bits."""
+    path = pathlib.Path(path).resolve()
+    try:
+        if any(not os.stat(folder).st_mode & 0o001 for folder in path.parents):
+            return False
+        return os.stat(path).st_mode & file_mode == file_mode
+    except OSError:
+        return False
+
+
+def interpreter_for_nobody(executable):
+    """An interpreter nobody may run: ``executable``, or else the system's of the same version
+    (/usr/bin/pythonX.Y: its extension modules load the same packages); None if neither."""
+    import sys
+
+    for candidate in (executable, f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"):
+        if candidate and nobody_may(candidate, 0o005):
+            return str(candidate)
+    return None

@@ -12,7 +12,10 @@ it comes and only its end kept. Every text that comes from student code goes thr
 ``clean``: cut to ``TEXT_LIMIT`` characters, valid UTF-8, no terminal control characters.
 
 ``isolate=False`` runs the same worker without the OS sandbox (a student's self-check on a
-machine without user namespaces): a separate process with limits, nothing more.
+machine without user namespaces, a container such as Gradescope's that allows none): a
+separate process with limits, nothing more; under a root grader it runs as ``nobody``,
+from copies of the worker and the library that nobody may read, so it can neither read
+what only root may (the hidden checks, the reference) nor write the results.
 """
 
 import os
@@ -26,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from . import bwrap, codec
+from . import bwrap, codec, privileges
 from .limits import Limits, sweep_stale
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -91,6 +94,13 @@ def copy_library(source, target):
             shutil.copyfile(path, copy, follow_symlinks=False)
 
 
+def _chain(*steps):
+    def run():
+        for step in steps:
+            step()
+    return run
+
+
 class Sandbox:
     def __init__(self, lib_dir, memory_mb=4096, isolate=True):
         self.lib_dir = pathlib.Path(lib_dir).absolute()
@@ -111,6 +121,8 @@ class Sandbox:
         self.folder = pathlib.Path(tempfile.mkdtemp(prefix=f"cs231n-sandbox-{os.getpid()}-"))
         try:
             copy_library(self.lib_dir, self.folder / "cs231n_lib")
+            # Whatever the grader's umask: the worker may run as nobody, and must read its copy.
+            privileges.readable_by_nobody(self.folder / "cs231n_lib")
         except StudentError as exc:
             self.refusal = exc
         except (OSError, RecursionError, ValueError) as exc:  # names too long, a tree too deep, ...
@@ -142,9 +154,12 @@ class Sandbox:
             env = {}  # bwrap sets the worker's own
         else:
             site = sorted({str(folder.parent) for folder, _ in bwrap.package_dirs()})
-            argv = [sys.executable, "-I", "-B", "-S", str(HERE / "worker.py"), str(library), str(req_r), str(rep_w),
-                    *site]
-            env, prepare_child = bwrap.worker_environment(self.folder, self.limits.processes), self.limits.apply_in_child
+            python, worker, prepare_child = sys.executable, HERE / "worker.py", self.limits.apply_in_child
+            if privileges.running_as_root():  # never student code as root: as nobody, from readable copies
+                python, worker = self._nobody_can_run()
+                prepare_child = _chain(self.limits.apply_in_child, privileges.become_nobody)
+            argv = [python, "-I", "-B", "-S", str(worker), str(library), str(req_r), str(rep_w), *site]
+            env = bwrap.worker_environment(self.folder, self.limits.processes)
         try:
             self.proc = subprocess.Popen(argv, stdin=stdin_r, stdout=out_w, stderr=out_w, cwd=self.folder, env=env,
                                          pass_fds=(req_r, rep_w), start_new_session=True, preexec_fn=prepare_child)
@@ -157,6 +172,23 @@ class Sandbox:
             for fd in (req_r, rep_w, out_w, stdin_r):
                 os.close(fd)
         self._await_ready()
+
+    def _nobody_can_run(self):
+        """(interpreter, worker) that nobody may run: the worker's own copy beside the library's
+        (the grader's folder may be root's only: on Gradescope it holds the hidden checks)."""
+        python = privileges.interpreter_for_nobody(sys.executable)
+        if python is None:
+            raise SandboxError(f"student code would run as nobody, who may not run {sys.executable} (it sits in "
+                               "a folder only root may enter); install Python where every user can run it")
+        for folder, _ in bwrap.package_dirs():
+            if not privileges.nobody_may(folder, 0o005):
+                raise SandboxError(f"student code would run as nobody, who may not read {folder}")
+        copy = self.folder / "grader"
+        copy.mkdir(exist_ok=True)
+        for name in bwrap.WORKER_FILES:
+            shutil.copyfile(HERE / name, copy / name)
+        privileges.readable_by_nobody(self.folder)
+        return python, copy / "worker.py"
 
     def _await_ready(self):
         deadline = time.monotonic() + START_SECONDS
