@@ -29,8 +29,9 @@ release: $(STAMP)  ## regenerate assignments/ and the cs231n_lib/ stubs from sol
 lab: $(STAMP)  ## open JupyterLab on the student notebooks
 	$(BIN)/jupyter lab assignments
 
-benchmark: $(STAMP)  ## seconds per submission: our grader versus nbgrader autograde
+benchmark: $(STAMP)  ## seconds per submission: our grader versus nbgrader autograde; grade-all on 1, 2 and all cores
 	$(BIN)/python benchmarks/grading_speed.py
+	$(BIN)/python benchmarks/batch_grading.py
 
 clean:  ## remove the virtual environment
 	rm -rf $(VENV)

@@ -174,6 +174,20 @@ def cmd_grade_all(args):
     return 0
 
 
+def cmd_export_gradescope(args):
+    from .course import gradescope
+
+    try:
+        assignment, count = gradescope.export(args.assignment, pathlib.Path(args.output), pathlib.Path(args.solutions))
+    except gradescope.ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.output}: Gradescope autograder for {assignment} ({count} files: setup.sh, run_autograder, the "
+          "grader, the reference and this assignment's hidden checks).\nUpload it as the assignment's "
+          "autograder (Configure Autograder > Zip file upload); students upload the zip `pack` makes.")
+    return 0
+
+
 def cmd_demo(args):
     from .course import demo
 
@@ -296,6 +310,20 @@ def build_parser():
                     help="grade even where student code cannot be isolated; the results say so")
     ga.add_argument("--quiet", action="store_true", help="no progress bar")
     ga.set_defaults(run=cmd_grade_all)
+
+    from .course import gradescope
+
+    gs = sub.add_parser(
+        "export-gradescope", help="write a Gradescope autograder.zip for one assignment",
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=gradescope.__doc__.split("\n\n")[0] + "\n\n"
+        + "\n\n".join(gradescope.__doc__.split("\n\n")[1:]),
+        epilog="example:\n  python -m autograder export-gradescope --assignment 01 -o autograder.zip\n\n"
+        "exit codes:\n  0  written\n  2  unknown assignment, or no reference and hidden checks")
+    gs.add_argument("--assignment", required=True, metavar="ID", help="the assignment, by id or number (e.g. 01)")
+    gs.add_argument("-o", "--output", default="autograder.zip", metavar="ZIP", help="default: %(default)s")
+    gs.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
+                    help="the instructor's source with the reference and hidden checks (default: %(default)s)")
+    gs.set_defaults(run=cmd_export_gradescope)
 
     d = sub.add_parser("demo", help="release, then grade the reference, the stubs and a buggy library")
     d.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
