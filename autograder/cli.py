@@ -150,13 +150,20 @@ def cmd_grade_all(args):
     import re
 
     try:
-        re.compile(args.name_pattern)
+        if "student_id" not in re.compile(args.name_pattern).groupindex:
+            print("error: --name-pattern needs a group (?P<student_id>...) that names the student", file=sys.stderr)
+            return 2
     except re.error as exc:
         print(f"error: --name-pattern is not a regular expression: {exc}", file=sys.stderr)
         return 2
-    done = batch.run(submissions, pathlib.Path(args.out), jobs=args.jobs, solutions=solutions, seed=args.seed,
-                     isolate=isolated, budget=args.budget, pattern=args.name_pattern, only=args.assignment,
-                     force=args.force, progress=not args.quiet)
+    try:
+        done = batch.run(submissions, pathlib.Path(args.out), jobs=args.jobs, solutions=solutions, seed=args.seed,
+                         isolate=isolated, budget=args.budget, pattern=args.name_pattern, only=args.assignment,
+                         force=args.force, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("\ninterrupted: every result written so far is kept; run the same command again to grade the rest",
+              file=sys.stderr)
+        return 130
     out = pathlib.Path(args.out)
     per = f" ({done['seconds'] / done['graded']:.2f} s per submission)" if done["graded"] else ""
     print(f"graded {done['graded']}, unchanged {done['skipped']}, in {done['seconds']:.1f} s{per}")
@@ -290,7 +297,8 @@ def build_parser():
         "  python -m autograder grade-all downloads/ --out results \\\n"
         "      --name-pattern '^(?P<student_id>[^_]+)_(?P<timestamp>\\d+)_.*\\.zip$' --assignment 01\n\n"
         "exit codes:\n  0  every submission found has a result (some may have scored 0: see summary.md)\n"
-        "  2  bad command line or input\n  3  the grader failed on some submissions (they have no result; rerun)")
+        "  2  bad command line or input\n  3  the grader failed on some submissions (they have no result; rerun)\n"
+        "  130  interrupted (Ctrl-C): what was graded is kept; rerun to grade the rest")
     ga.add_argument("submissions", metavar="SUBMISSIONS", help="the folder of submissions")
     ga.add_argument("--out", required=True, metavar="RESULTS", help="where results, gradebook and summary go")
     ga.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: all cores)")

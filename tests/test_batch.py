@@ -239,3 +239,15 @@ def test_the_name_pattern_follows_nbgrader_zip_collect(tmp_path):
     assert jo.student == "jo" and "2 submissions found" in jo.problem
     assert (kim.student, kim.assignment, kim.problem) == ("kim", "02_preprocessing", None)
     assert any("ignored no-underscore-or-zip" in n for n in notes)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--name-pattern", "(?P<who>.*)"], "(?P<student_id>...)"),
+    (["--name-pattern", "(unclosed"], "not a regular expression"),
+    (["--jobs", "0"], "at least 1"),
+])
+def test_bad_options_exit_2_with_a_reason(tmp_path, args, says):
+    done = grade_all(tmp_path, "--out", tmp_path / "out", *args)
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+    missing = grade_all(tmp_path / "nowhere", "--out", tmp_path / "out")
+    assert missing.returncode == 2 and "not a folder of submissions" in missing.stderr

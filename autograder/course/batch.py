@@ -226,6 +226,8 @@ def grade_one(sub, out, options):
         if folder is not None:
             shutil.rmtree(folder.parent, ignore_errors=True)
     summary = report.gradescope(results)
+    for entry, test in zip(summary["tests"], results["tests"]):
+        entry["execution_time"] = test.get("seconds", 0)
     if problem:
         summary["output"] = f"Not graded: {problem}"
     if notes:
@@ -243,6 +245,14 @@ def grade_one(sub, out, options):
 
 
 # -- the run ----------------------------------------------------------------------------------
+def cores():
+    """The cores this process may use (its CPU affinity), which may be fewer than the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def read_results(path):
     try:
         data = json.loads(pathlib.Path(path).read_text())
@@ -286,7 +296,7 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     intake.sweep()
     fingerprint = grader_fingerprint(solutions)
     todo, done = plan(subs, out, fingerprint, force)
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = max(1, jobs or cores())
     log(f"{len(subs)} submissions found: {len(done)} already graded and unchanged, {len(todo)} to grade"
         + (f" with {min(jobs, len(todo))} processes" if todo else ""))
     options = {"solutions": solutions, "grader_sha256": fingerprint, "seed": seed, "isolate": isolate,
