@@ -251,3 +251,11 @@ def test_bad_options_exit_2_with_a_reason(tmp_path, args, says):
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
     missing = grade_all(tmp_path / "nowhere", "--out", tmp_path / "out")
     assert missing.returncode == 2 and "not a folder of submissions" in missing.stderr
+
+
+def test_an_nbgrader_course_folder_means_its_submitted_folder(tmp_path):
+    submission_folder(tmp_path / "course" / "submitted" / "ann" / ASSIGNMENT, REFERENCE_LIB)
+    (tmp_path / "course" / "source").mkdir()
+    found, notes = batch.discover(tmp_path / "course")
+    assert [(s.student, s.assignment) for s in found] == [("ann", ASSIGNMENT)]
+    assert any("grading its submitted/ folder" in n for n in notes)

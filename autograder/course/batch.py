@@ -85,6 +85,9 @@ def discover(root, pattern=DEFAULT_PATTERN):
     root = pathlib.Path(root)
     regexp = re.compile(pattern)
     found, notes = [], []
+    if (root / "submitted").is_dir() and not (root / "submitted").is_symlink():  # an nbgrader course folder
+        notes.append(f"{intake.printable(str(root), 200)} is an nbgrader course: grading its submitted/ folder")
+        root = root / "submitted"
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         name, shown = entry.name, intake.printable(entry.name, 100)
         if entry.is_dir(follow_symlinks=False):
