@@ -87,6 +87,12 @@ def test_the_zip_holds_the_entry_points_and_only_this_assignments_secrets(bundle
 
 def test_reference_stub_and_buggy_submissions_get_what_they_deserve(gradescope, tmp_path):
     expected_keys = {"name", "score", "max_score", "output", "visibility", "tags", "execution_time"}
+    # setup.sh's pip step too, once: the pinned requirements are this environment's, so pip finds
+    # them installed and needs no network
+    setup = subprocess.run(["bash", str(gradescope / "source" / "setup.sh")], capture_output=True, text=True,
+                           timeout=300, env={**os.environ, "CS231N_SETUP_SKIP_SYSTEM": "1", "CS231N_PYTHON": sys.executable})
+    assert setup.returncode == 0 and "packages import" in setup.stdout, setup.stderr
+    assert not os.stat(gradescope / "source" / "grader" / "solutions").st_mode & 0o077
     submit(gradescope, REFERENCE_LIB)
     done, ref = run_autograder(gradescope)
     assert done.returncode == 0, done.stderr

@@ -291,8 +291,8 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     out = pathlib.Path(out)
     subs, notes = discover(submissions, pattern)
     if only:
-        subs = [s for s in subs if s.assignment and any(s.assignment == a or s.assignment.split("_")[0] == a
-                                                         for a in only)]
+        subs = [s for s in subs if s.assignment is None  # it may be one of them: its student hears why not
+                or any(s.assignment == a or s.assignment.split("_")[0] == a for a in only)]
     for note in notes:
         log(f"note: {note}")
     out.mkdir(parents=True, exist_ok=True)
