@@ -1,7 +1,11 @@
-"""What a notebook imports: ``setup()`` finds the library, ``check(name)`` runs one check."""
+"""What a notebook imports: ``setup()`` finds the library, ``check(name)`` runs one check,
+``require(...)`` stops early when earlier notebooks' functions are missing, ``record(name, x)``
+keeps a number the prose quotes."""
 
+import inspect
 import os
 import pathlib
+import re
 import sys
 
 
@@ -87,3 +91,80 @@ def check(name):
     if result["score"] < result["max_score"]:
         raise AssertionError(result["output"]) from None
     print(f"passed {name}: {result['score']:g}/{result['max_score']:g} points")
+
+
+# --- What a notebook needs from earlier ones ------------------------------------------------
+
+STUB = re.compile(r'raise NotImplementedError\(\s*"[\w.]+: implement it, see notebook')
+
+
+def missing_functions(names, library=None):
+    """Of ``names`` ('module.function'), those the library lacks or still has as the released stub."""
+    import importlib
+
+    if library is not None and sys.path[:1] != [str(library)]:
+        sys.path.insert(0, str(library))
+    missing = []
+    for name in names:
+        module, _, function = name.rpartition(".")
+        try:
+            func = getattr(importlib.import_module(f"cs231n_lib.{module}"), function)
+            source = inspect.getsource(func)
+        except (ImportError, AttributeError, OSError, TypeError):
+            missing.append(name)
+            continue
+        if STUB.search(source):
+            missing.append(name)
+    return missing
+
+
+def require(*names):
+    """Stop the notebook here, with what to do, if a function it needs from an earlier notebook
+    is still the released stub (or is missing). ``names`` are 'module.function' strings.
+
+    It reads the function's source instead of calling it, so it costs nothing and needs no
+    inputs; a function counts as implemented once its stub's ``raise NotImplementedError``
+    line is gone (the check in the earlier notebook says whether it is right).
+    """
+    __tracebackhide__ = True  # IPython shows the message, not this helper's frames
+    from .registry import load_checks
+
+    owner = {}
+    for c in load_checks().values():
+        for tag in c.tags:
+            owner.setdefault(tag, c.assignment)
+    unknown = [n for n in names if n not in owner]
+    if unknown:
+        raise ValueError(f"require: {', '.join(unknown)} is not a function any notebook asks students to write")
+    missing = missing_functions(names)
+    if missing:
+        todo = "; ".join(f"{n} (implement it, see notebook {owner[n]})" for n in missing)
+        raise NotImplementedError(
+            f"This notebook builds on functions from earlier notebooks that are not implemented yet: {todo}. "
+            "Implement them, run their checks there, then run this notebook again.") from None
+
+
+# --- Numbers the prose quotes -----------------------------------------------------------------
+
+_recorded = {}
+
+
+def record(name, value):
+    """Keep a measured number under ``name`` and return it unchanged.
+
+    Markdown quotes it as ``0.47<!--q name-->`` (or states a bound, ``<!--q name >3-->``);
+    the test that executes the master notebook compares every quote with what was recorded
+    (``autograder.course.quotes``), so prose cannot drift from the outputs.
+    """
+    if hasattr(value, "item"):
+        value = value.item()  # a numpy scalar or 0-d array -> a Python number
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"record({name!r}, ...): a number is needed, got {type(value).__name__}")
+    _recorded[name] = value
+    return value
+
+
+def recorded():
+    """Everything ``record`` kept in this kernel: {name: number}."""
+    return dict(_recorded)
+

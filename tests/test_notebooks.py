@@ -11,6 +11,7 @@ from nbclient import NotebookClient
 from conftest import ROOT, SOLUTIONS
 from autograder import grading
 from autograder.course import nbcourse as course
+from autograder.course.quotes import check_quotes
 
 ASSIGNMENTS = course.assignment_ids(SOLUTIONS)
 CHECKS = grading.load_checks(grading.hidden_checks_dir())
@@ -57,12 +58,22 @@ def execute(path, allow_errors):
     return nb
 
 
+RECORDED = "recorded numbers: "
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_master_notebook_runs_clean_with_the_reference(assignment):
-    nb = execute(master(assignment), allow_errors=False)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    nb = nbformat.read(master(assignment), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(  # what record() kept, to check the prose's quotes
+        f"import json\nfrom autograder.notebook import recorded\nprint({RECORDED!r} + json.dumps(recorded()))"))
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=False,
+                   resources={"metadata": {"path": str(master(assignment).parent)}}).execute()
+    outputs = [o for c in nb.cells[:-1] if c.cell_type == "code" for o in c.outputs]
     assert any(o.get("output_type") == "display_data" for o in outputs)  # it has plots
     assert not any(o.get("name") == "stderr" and "Warning" in o.get("text", "") for o in outputs)
+    values = json.loads(nb.cells[-1].outputs[0]["text"].strip()[len(RECORDED):])
+    problems = check_quotes([c.source for c in nb.cells if c.cell_type == "markdown"], values)
+    assert not problems, "prose quotes numbers the notebook did not measure:\n" + "\n".join(problems)
 
 
 def stub_error(cell):
