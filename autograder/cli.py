@@ -165,13 +165,16 @@ def cmd_grade_all(args):
               file=sys.stderr)
         return 130
     out = pathlib.Path(args.out)
+    lines = done["summary"].splitlines()
+    print("\n".join(lines[:60]) + (f"\n... ({len(lines) - 60} more lines in summary.md)" if len(lines) > 60 else ""))
     per = f" ({done['seconds'] / done['graded']:.2f} s per submission)" if done["graded"] else ""
     print(f"graded {done['graded']}, unchanged {done['skipped']}, in {done['seconds']:.1f} s{per}")
     print(f"gradebook: {out / 'gradebook.csv'} ({len(done['rows'])} rows); "
           f"summary: {out / 'summary.md'}, {out / 'summary.png'}")
     broken = [r for r in done["rows"] if r["problem"]]
     if broken:
-        print(f"{len(broken)} submissions could not be graded (score 0, reason in summary.md and their results.json)")
+        print(f"{len(broken)} submission{'s' if len(broken) != 1 else ''} could not be graded "
+              "(score 0; the reason is in summary.md and in their results.json)")
     if done["errors"]:
         print(f"error: the grader failed on {len(done['errors'])} submissions (not graded; run again to retry):",
               file=sys.stderr)

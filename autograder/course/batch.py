@@ -326,9 +326,9 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
         bar.close()
     seconds = time.monotonic() - started
     rows = rebuild(out, solutions)
-    summarize(out, rows)
+    summary = summarize(out, rows)
     return {"found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
-            "seconds": seconds, "rows": rows, "notes": notes}
+            "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}
 
 
 # -- the gradebook and the summary -------------------------------------------------------------
