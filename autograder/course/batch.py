@@ -40,7 +40,9 @@ from . import intake, submission
 
 DEFAULT_PATTERN = r"^(?P<student_id>[^_]+)(?:_(?:.*_)?(?P<assignment>\d\d_[A-Za-z0-9]+)|_.*)?\.zip$"
 RESULTS_FILE = "results.json"
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}\Z")
+HASHED = re.compile(r"-[0-9a-f]{20}\Z")  # the end of a name safe_name made
+RESERVED = {"gradebook.csv", "summary.md", "summary.png"}  # what RESULTS itself holds
 
 
 @dataclasses.dataclass
@@ -51,18 +53,21 @@ class Submission:
     origin: str  # where it was found, relative to SUBMISSIONS
     problem: str | None = None  # known before grading: it will score 0 with this reason
     timestamp: str | None = None
-    sha256: str = ""  # of the submission as found (``intake.fingerprint``)
+    sha256: str | None = ""  # of the submission as found (``intake.fingerprint``; None: graded every run)
 
 
 def safe_name(text):
     """A folder name for a student or an assignment: the name itself when it is plain, else a
     readable, collision-free form (path tricks such as ``..``, ``/``, control characters and
-    non-UTF-8 bytes cannot reach the file system)."""
-    if SAFE_NAME.match(text) and text not in (".", ".."):
+    non-UTF-8 bytes cannot reach the file system). A plain name that looks like a made one
+    (``name-`` and 20 hex digits) or like a file of RESULTS (``gradebook.csv``) is made too, so
+    no student can choose a name that lands in another's folder or replaces the gradebook;
+    80 bits of sha256 make finding another name with the same folder impractical."""
+    if SAFE_NAME.match(text) and not HASHED.search(text) and text.lower() not in RESERVED:
         return text
     raw = text.encode("utf-8", "surrogateescape")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:40] or "student"
-    return f"{slug}-{hashlib.sha256(raw).hexdigest()[:10]}"
+    return f"{slug}-{hashlib.sha256(raw).hexdigest()[:20]}"
 
 
 def results_path(out, student, assignment):
@@ -238,7 +243,7 @@ def grade_one(sub, out, options):
                              + "\n".join(f"- {n}" for n in notes[:20])).strip()
     summary["execution_time"] = round(time.monotonic() - started, 3)
     summary.setdefault("extra_data", {}).update(
-        student=intake.printable(sub.student), assignment=sub.assignment or "unknown", source=sub.origin,
+        student=intake.printable(sub.student), assignment=sub.assignment or "unknown", source=intake.printable(sub.origin),
         submission_sha256=sub.sha256, grader_sha256=fingerprint, problem=problem,
         graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     path = results_path(out, sub.student, sub.assignment)
@@ -270,11 +275,11 @@ def plan(subs, out, fingerprint, force=False):
     for sub in subs:
         try:
             sub.sha256 = intake.fingerprint(sub.source)
-        except OSError as exc:
-            sub.sha256 = f"unreadable: {type(exc).__name__}"
+        except OSError:
+            sub.sha256 = None
         old = None if force else read_results(results_path(out, sub.student, sub.assignment))
         extra = old["extra_data"] if old else {}
-        if extra.get("submission_sha256") == sub.sha256 and extra.get("grader_sha256") == fingerprint:
+        if sub.sha256 and extra.get("submission_sha256") == sub.sha256 and extra.get("grader_sha256") == fingerprint:
             done.append(sub)
         else:
             todo.append(sub)

@@ -14,6 +14,7 @@ Nothing here imports or runs submitted code: the sandbox does, from the copy.
 import hashlib
 import os
 import pathlib
+import re
 import shutil
 import stat
 import tempfile
@@ -23,7 +24,7 @@ from . import submission
 LIBRARY = submission.LIBRARY
 PREFIX = "cs231n-intake-"
 NBGRADER_FILES = ("left out timestamp.txt:",)  # nbgrader's submit writes it beside the notebook: no news
-HASH_LIMITS = {"bytes": 256 << 20, "entries": 5000}  # past these, only sizes and times are hashed
+HASH_LIMITS = {"bytes": 256 << 20, "entries": 5000}  # past these, a submission is not hashed
 
 
 class Refused(Exception):
@@ -31,53 +32,63 @@ class Refused(Exception):
 
 
 def printable(text, limit=200):
-    """A name from a submission made safe to print and store (no control characters, cut)."""
+    """A name from a submission (or a one-line reason naming one) made safe to print and store:
+    cut, no control characters, and on one line (a newline or a tab in a file name could
+    forge lines of the summary, the gradebook or the terminal)."""
     from ..sandbox.process import clean
 
-    return clean(text, limit)
+    return re.sub(r"[\t\n]", lambda m: f"\\x{ord(m.group()):02x}", clean(text, limit))
 
 
 def fingerprint(path):
     """sha256 of a submission as submitted: a zip's bytes, or a folder's names, kinds and contents.
 
-    Links are hashed as their target text, never followed; past the limits only sizes count.
+    Links are hashed as their target text, never followed; other special files by their kind.
+    Each entry is framed by its lengths, so no two trees hash alike by moving bytes between
+    files. None when it cannot be hashed whole (past ``HASH_LIMITS``, a path too long): such
+    a submission never counts as unchanged, so what is graded is always what was submitted.
     """
     path = pathlib.Path(path)
     digest = hashlib.sha256()
-    info = os.lstat(path)
-    if stat.S_ISLNK(info.st_mode):
-        digest.update(b"link " + os.readlink(path).encode("utf-8", "surrogateescape"))
-        return digest.hexdigest()
-    if stat.S_ISREG(info.st_mode):
-        if info.st_size > HASH_LIMITS["bytes"]:
-            digest.update(f"large {info.st_size} {info.st_mtime_ns}".encode())
-        else:
-            with open(path, "rb", buffering=0) as f:
+    bytes_left = HASH_LIMITS["bytes"]
+
+    def add(relative, info, full, framed=True):
+        nonlocal bytes_left
+        name = os.fsencode(relative)
+        if stat.S_ISREG(info.st_mode):
+            if info.st_size > bytes_left:
+                return False
+            bytes_left -= info.st_size
+            if framed:
+                digest.update(b"file %d %d\0" % (len(name), info.st_size) + name)
+            fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     digest.update(chunk)
-        return digest.hexdigest()
-    budget, entries = HASH_LIMITS["bytes"], 0
-    for folder, dirs, files in os.walk(path):
-        dirs.sort()
-        entries += len(dirs) + len(files)
+            return True
+        kind = b"link" if stat.S_ISLNK(info.st_mode) else b"dir" if stat.S_ISDIR(info.st_mode) else b"special"
+        body = os.fsencode(os.readlink(full)) if kind == b"link" else b"%o" % info.st_mode if kind == b"special" else b""
+        digest.update(b"%s %d %d\0" % (kind, len(name), len(body)) + name + body)
+        return True
+
+    top = os.lstat(path)
+    if not stat.S_ISDIR(top.st_mode):  # a zip: the sha256 of its bytes, as sha256sum prints it
+        return digest.hexdigest() if add("", top, path, framed=False) else None
+    entries, pending = 0, [""]
+    while pending:  # a loop, not recursion: a tree thousands of folders deep is just long
+        below = pending.pop()
+        with os.scandir(os.path.join(path, below)) as scan:
+            children = sorted(scan, key=lambda e: e.name)
+        entries += len(children)
         if entries > HASH_LIMITS["entries"]:
-            digest.update(b"...")
-            break
-        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
-            full = os.path.join(folder, name)
-            relative = os.path.relpath(full, path).encode("utf-8", "surrogateescape")
-            entry = os.lstat(full)
-            digest.update(relative + b"\0")
-            if stat.S_ISLNK(entry.st_mode):
-                digest.update(b"link " + os.readlink(full).encode("utf-8", "surrogateescape"))
-            elif stat.S_ISREG(entry.st_mode) and entry.st_size <= budget:
-                budget -= entry.st_size
-                fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-                with os.fdopen(fd, "rb") as f:
-                    digest.update(f.read())
-            else:
-                digest.update(f"{entry.st_mode} {entry.st_size} {entry.st_mtime_ns}".encode())
-            digest.update(b"\0")
+            return None
+        for child in children:
+            relative = os.path.join(below, child.name)
+            info = child.stat(follow_symlinks=False)
+            if not add(relative, info, child.path):
+                return None
+            if stat.S_ISDIR(info.st_mode):
+                pending.append(relative)
     return digest.hexdigest()
 
 

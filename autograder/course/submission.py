@@ -34,11 +34,12 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
 
 from ..sandbox.process import LIBRARY_LIMITS
 
 LIBRARY = "cs231n_lib"
-ASSIGNMENT_ID = re.compile(r"^[0-9]{2}_[A-Za-z0-9_]+$")
+ASSIGNMENT_ID = re.compile(r"[0-9]{2}_[A-Za-z0-9_]+\Z")  # \Z: "$" would allow a newline
 LIMITS = {
     "notebook_bytes": 32 << 20,  # a notebook with every plot in its outputs is a few MB
     "library_bytes": LIBRARY_LIMITS["bytes"],  # the .py files together, as the sandbox copies them
@@ -172,7 +173,7 @@ def _read_member(zf, info, limit):
     try:
         with zf.open(info) as f:
             return f.read(limit + 1)
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
         raise SubmissionError(f"cannot read {info.filename!r} from the zip ({exc})") from None
 
 
@@ -186,7 +187,7 @@ def _read_zip(path, assignment):
         if path.stat().st_size > LIMITS["zip_bytes"]:
             raise SubmissionError(f"{path.name} is larger than {LIMITS['zip_bytes'] >> 20} MB")
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError) as exc:
         raise SubmissionError(f"{path.name} is not a readable zip file ({exc})") from None
     with zf:
         infos = zf.infolist()
