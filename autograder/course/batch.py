@@ -243,8 +243,8 @@ def grade_one(sub, out, options):
                              + "\n".join(f"- {n}" for n in notes[:20])).strip()
     summary["execution_time"] = round(time.monotonic() - started, 3)
     summary.setdefault("extra_data", {}).update(
-        student=intake.printable(sub.student), assignment=sub.assignment or "unknown", source=intake.printable(sub.origin),
-        submission_sha256=sub.sha256, grader_sha256=fingerprint, problem=problem,
+        student=intake.printable(sub.student), assignment=sub.assignment or "unknown",
+        source=intake.printable(sub.origin), submission_sha256=sub.sha256, grader_sha256=fingerprint, problem=problem,
         graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     path = results_path(out, sub.student, sub.assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
