@@ -292,10 +292,11 @@ def build_parser():
         "submission's sha256), RESULTS/gradebook.csv (a row per student and assignment: total, one column\n"
         "per check, the seed, why a submission could not be graded), RESULTS/summary.md (the checks most\n"
         "students fail) and RESULTS/summary.png (the score distribution).\n\n"
-        "Run it again at any time: results are written atomically, one file per submission, and only\n"
-        "submissions that are new or changed since (or whose checks changed) are graded again; the\n"
-        "gradebook is rebuilt from the results files. A broken submission (unreadable zip, wrong layout,\n"
-        "missing or corrupt notebook, unsafe zip) scores 0 with the reason and the others go on.",
+        "Run it again at any time: an interrupted run resumes where it stopped. Results are written\n"
+        "atomically, one file per submission, and only submissions that are new or changed since (or\n"
+        "whose checks changed) are graded again; the gradebook is rebuilt from the results files.\n"
+        "A broken submission (unreadable or unsafe zip, wrong layout, missing or corrupt notebook)\n"
+        "scores 0 with the reason, and the others go on.",
         epilog="example:\n  python -m autograder grade-all course/submitted --out results --jobs 4\n"
         "  python -m autograder grade-all downloads/ --out results \\\n"
         "      --name-pattern '^(?P<student_id>[^_]+)_(?P<timestamp>\\d+)_.*\\.zip$' --assignment 01\n\n"

@@ -71,9 +71,13 @@ def test_an_internal_failure_exits_3_without_a_traceback(tmp_path):
 
 def test_help_explains_commands_and_exit_codes():
     done = run("--help")
-    for word in ("grade", "check", "release", "demo", "list", "exit codes"):
+    for word in ("grade", "check", "release", "demo", "list", "grade-all", "export-gradescope", "exit codes"):
         assert word in done.stdout
     assert "Gradescope" in run("grade", "--help").stdout
+    batch = run("grade-all", "--help").stdout
+    assert all(w in batch for w in ("--jobs", "gradebook.csv", "zip_collect", "resume", "student_id"))
+    gradescope = run("export-gradescope", "--help").stdout
+    assert all(w in gradescope for w in ("setup.sh", "run_autograder", "nobody", "CS231N_GRADESCOPE_ROOT"))
 
 
 def test_list_shows_every_check_with_points():
