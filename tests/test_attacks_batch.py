@@ -267,3 +267,31 @@ def test_no_chosen_name_reaches_another_students_folder_or_a_file_of_results():
         assert batch.safe_name(name) != name and batch.safe_name(name).startswith(name.split(".")[0])
     assert batch.safe_name("jane.doe@uni.edu") == "jane.doe@uni.edu"  # plain names stay readable
     assert intake.printable("a\nb\tc\x1b[2J") == "a\\x0ab\\x09c\\x1b[2J"
+
+
+def test_of_several_zips_the_latest_counts_and_a_tie_is_not_guessed(tmp_path):
+    pattern = r"^(?P<student_id>[^_]+)_(?P<timestamp>\d+)_(?P<assignment>\d\d_[A-Za-z0-9]+)\.zip$"
+    for name in ("jo_9_00_gradients.zip", "jo_10_00_gradients.zip", "al_5_00_gradients.zip", "al_05_00_gradients.zip"):
+        (tmp_path / name).write_bytes(b"")
+    found, notes = batch.discover(tmp_path, pattern)
+    jo, = [s for s in found if s.student == "jo"]
+    assert jo.origin == "jo_10_00_gradients.zip" and jo.problem is None  # 10 is later than 9
+    al, = [s for s in found if s.student == "al"]
+    assert "2 submissions found" in al.problem
+
+
+def test_a_zip_listing_too_many_entries_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    """A 64 MB zip of empty entries lists over a million: seconds and a GB to parse."""
+    from autograder.course import submission as layout
+
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(3000):
+            zf.writestr(f"cs231n_lib/{i:04}.txt", b"")
+    monkeypatch.setitem(layout.LIMITS, "zip_directory_bytes", 64 << 10)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the directory was parsed")
+    monkeypatch.setattr(layout.zipfile, "ZipFile", never)
+    with pytest.raises(layout.SubmissionError, match="lists more entries than a submission holds"):
+        layout.read(archive, ASSIGNMENT)

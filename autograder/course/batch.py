@@ -127,8 +127,15 @@ def discover(root, pattern=DEFAULT_PATTERN):
     return _one_per_student(found, notes), notes
 
 
+def _when(sub):
+    """The order of a timestamp: as a number when it is one (9 before 10), else as text (ISO dates)."""
+    t = sub.timestamp
+    return (0, int(t), "") if t.isascii() and t.isdigit() else (1, 0, t)
+
+
 def _one_per_student(found, notes):
-    """One submission per (student, assignment): the latest by timestamp, else a problem row."""
+    """One submission per (student, assignment): the latest by timestamp, else a problem row
+    (no timestamp, or two alike: which one counts is not for the grader to guess)."""
     groups = {}
     for sub in found:
         groups.setdefault((sub.student, sub.assignment), []).append(sub)
@@ -136,8 +143,8 @@ def _one_per_student(found, notes):
     for subs in groups.values():
         if len(subs) == 1:
             kept.append(subs[0])
-        elif all(s.timestamp for s in subs):
-            subs.sort(key=lambda s: s.timestamp)
+        elif all(s.timestamp for s in subs) and len({_when(s) for s in subs}) == len(subs):
+            subs.sort(key=_when)
             kept.append(subs[-1])
             notes.extend(f"superseded {intake.printable(s.origin, 120)} by {intake.printable(subs[-1].origin, 120)} "
                          "(later timestamp)" for s in subs[:-1])

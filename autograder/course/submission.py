@@ -47,6 +47,7 @@ LIMITS = {
     "library_depth": LIBRARY_LIMITS["depth"],
     "zip_bytes": 64 << 20,  # the zip file itself
     "zip_entries": 4000,
+    "zip_directory_bytes": 4 << 20,  # the list of entries, parsed whole before any can be counted
 }
 JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"}
 CACHES = {"__pycache__", ".ipynb_checkpoints"}
@@ -181,12 +182,30 @@ def _is_symlink(info):
     return stat.S_ISLNK(info.external_attr >> 16) and info.create_system == 3
 
 
+def _directory_bytes(path):
+    """The size of a zip's central directory as its end record says (zip64 too), or None.
+
+    ``ZipFile`` parses that directory whole when it opens: a 64 MB zip of empty entries is
+    over a million of them, seconds and a GB of memory before they can be counted."""
+    end_record = getattr(zipfile, "_EndRecData", None)  # the standard library's own reader
+    if end_record is None:
+        return None
+    with open(path, "rb") as f:
+        end = end_record(f)
+    return None if end is None else end[zipfile._ECD_SIZE]
+
+
 def _read_zip(path, assignment):
     path = pathlib.Path(path)
     try:
         if path.stat().st_size > LIMITS["zip_bytes"]:
             raise SubmissionError(f"{path.name} is larger than {LIMITS['zip_bytes'] >> 20} MB")
+        if (_directory_bytes(path) or 0) > LIMITS["zip_directory_bytes"]:
+            raise SubmissionError(f"{path.name} lists more entries than a submission holds "
+                                  f"(its directory exceeds {LIMITS['zip_directory_bytes'] >> 20} MB)")
         zf = zipfile.ZipFile(path)
+    except SubmissionError:  # a ValueError too: said as it is
+        raise
     except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError) as exc:
         raise SubmissionError(f"{path.name} is not a readable zip file ({exc})") from None
     with zf:
