@@ -295,3 +295,12 @@ def test_a_zip_listing_too_many_entries_is_refused_before_it_is_parsed(tmp_path,
     monkeypatch.setattr(layout.zipfile, "ZipFile", never)
     with pytest.raises(layout.SubmissionError, match="lists more entries than a submission holds"):
         layout.read(archive, ASSIGNMENT)
+
+
+def test_names_and_messages_cannot_reorder_or_hide_text_where_they_are_shown():
+    """Bidirectional overrides and zero-width marks would let 'bob' show as another row's text."""
+    from autograder.sandbox.process import clean
+
+    for mark in ("\u202e", "\u2066", "\u200b", "\u200f", "\ufeff"):
+        assert mark not in intake.printable(f"bob{mark}0/52") and mark not in clean(f"raised {mark}passed")
+    assert clean("caf\u00e9 \u65e5\u672c") == "caf\u00e9 \u65e5\u672c"  # letters stay letters

@@ -37,7 +37,9 @@ REPLY_LIMIT = 64 << 20  # bytes: the largest legitimate reply is well under 1 MB
 TEXT_LIMIT = 2000  # characters of student-made text (messages, output) kept in any result
 LIBRARY_LIMITS = {"bytes": 16 << 20, "files": 2000, "depth": 8}  # of a submitted library's copy
 START_SECONDS = 60
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
+# All control characters but tab and newline, and the invisible ones that reorder or hide
+# text where it is shown (bidirectional overrides and isolates, zero-width marks).
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class StudentError(Exception):
@@ -60,7 +62,8 @@ def clean(text, limit=TEXT_LIMIT):
     if len(text) > limit:
         text = text[:limit] + f" ... [{len(text) - limit:,} more characters cut]"
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates become \udxxx
-    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                       text)
 
 
 def copy_library(source, target):
