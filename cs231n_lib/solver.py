@@ -8,7 +8,8 @@
 The model needs ``model.params`` (a dict of arrays) and ``model.loss(X, y=None)``, which
 returns scores (N, C) when y is None and ``(loss, grads)`` otherwise, grads having the
 keys of params. Update rules follow the contract of ``optim``. An ``augment(X_batch, rng)``
-hook (notebook 06) changes every training minibatch before the model sees it.
+hook (notebook 06) changes every training minibatch before the model sees it. Notebook 07
+adds a moving average of the parameters (``ema_decay``) and snapshots (``snapshot_epochs``).
 """
 
 import copy
@@ -17,7 +18,7 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm  # a widget in Jupyter, a text bar in a terminal
 
-from . import optim
+from . import ensembles, optim
 
 REQUIRED_DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
 
@@ -40,11 +41,15 @@ class Solver:
       that reached it; the model's params are set to best_params at the end, and so
       is its normalization state (the running averages in model.bn_params, if any)
     - diverged: True if training stopped because the loss became NaN or inf
+    - ema_params: with ema_decay, the moving average of the params after the last step
+    - snapshots: list of {"epoch": e, "params": copy, "ema_params": copy (with ema_decay)},
+      one for each epoch of snapshot_epochs that training finished, in order
     """
 
     def __init__(self, model, data, update_rule="sgd", optim_config=None, lr_schedule=None,
                  num_epochs=10, batch_size=100, seed=0, num_train_samples=1000,
-                 num_val_samples=None, progress=True, verbose=False, augment=None):
+                 num_val_samples=None, progress=True, verbose=False, augment=None,
+                 ema_decay=None, snapshot_epochs=None):
         """Store the model, the data and the training settings (nothing runs yet).
 
         Inputs:
@@ -65,6 +70,11 @@ class Solver:
         - augment: None, or a callable augment(X_batch, rng) -> X_batch of the same shape,
           applied to every training minibatch (never to the accuracy checks); rng is a
           numpy Generator of the Solver's, seeded by `seed`
+        - ema_decay: None, or a float in [0, 1): after every update step the Solver sets
+          ema_params = ensembles.ema_update(ema_params, model.params, ema_decay), starting
+          from a copy of the initial params
+        - snapshot_epochs: None, or epochs (from 0) at whose end a copy of the params is
+          kept in `snapshots`, e.g. ensembles.cycle_end_epochs(num_epochs, cycle_length)
         """
         if not (hasattr(model, "params") and callable(getattr(model, "loss", None))):
             raise TypeError("model must have a .params dict and a .loss(X, y=None) method")
@@ -94,6 +104,12 @@ class Solver:
             if not (isinstance(value, (int, np.integer)) and value > 0):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
 
+        if ema_decay is not None and not 0 <= ema_decay < 1:
+            raise ValueError(f"ema_decay must be None or a float in [0, 1), got {ema_decay!r}")
+        snapshot_epochs = set() if snapshot_epochs is None else set(snapshot_epochs)
+        if not all(isinstance(e, (int, np.integer)) and 0 <= e < num_epochs for e in snapshot_epochs):
+            raise ValueError(f"snapshot_epochs must be epochs in [0, num_epochs), got {sorted(snapshot_epochs)}")
+
         self.model = model
         self.data = data
         self.update_rule = update_rule
@@ -107,6 +123,8 @@ class Solver:
         self.progress = progress
         self.verbose = verbose
         self.augment = augment
+        self.ema_decay = ema_decay
+        self.snapshot_epochs = snapshot_epochs
         self._reset()
 
     def _reset(self):
@@ -117,6 +135,8 @@ class Solver:
         self.best_params = {k: v.copy() for k, v in self.model.params.items()}
         self._best_bn_params = copy.deepcopy(getattr(self.model, "bn_params", None))
         self.diverged = False
+        self.ema_params = None if self.ema_decay is None else self._copy_params()
+        self.snapshots = []
         # Each parameter carries its own state (e.g. a velocity), hence its own config.
         self.optim_configs = {k: copy.deepcopy(self.optim_config) for k in self.model.params}
         # Separate generators: batch order must not depend on how often accuracy is
@@ -170,7 +190,18 @@ class Solver:
                 for k in self.model.params:
                     self.model.params[k], self.optim_configs[k] = self.update_rule(
                         self.model.params[k], grads[k], self.optim_configs[k])
+                if self.ema_decay is not None:
+                    self.ema_params = ensembles.ema_update(self.ema_params, self.model.params, self.ema_decay)
         return True
+
+    def _copy_params(self):
+        return {k: v.copy() for k, v in self.model.params.items()}
+
+    def _keep_snapshot(self, epoch):
+        snapshot = {"epoch": epoch, "params": self._copy_params()}
+        if self.ema_params is not None:
+            snapshot["ema_params"] = {k: np.array(v, copy=True) for k, v in self.ema_params.items()}
+        self.snapshots.append(snapshot)
 
     def train(self):
         """Run the optimization; the model ends with the params of the best epoch.
@@ -206,6 +237,8 @@ class Solver:
                 # Running averages belong with the weights they were gathered under.
                 self._best_bn_params = copy.deepcopy(getattr(self.model, "bn_params", None))
 
+            if epoch in self.snapshot_epochs:
+                self._keep_snapshot(epoch)
             epochs.set_postfix(loss=f"{self.loss_history[-1]:.3f}", val_acc=f"{val_acc:.3f}")
             if self.verbose:
                 # tqdm.write keeps the progress bar intact below the printed line.
