@@ -304,3 +304,16 @@ def test_names_and_messages_cannot_reorder_or_hide_text_where_they_are_shown():
     for mark in ("\u202e", "\u2066", "\u200b", "\u200f", "\ufeff"):
         assert mark not in intake.printable(f"bob{mark}0/52") and mark not in clean(f"raised {mark}passed")
     assert clean("caf\u00e9 \u65e5\u672c") == "caf\u00e9 \u65e5\u672c"  # letters stay letters
+
+
+def test_a_fix_to_any_part_of_the_grader_regrades_every_submission(monkeypatch):
+    """A student who used a hole in the sandbox or a comparison keeps no grade once it is fixed:
+    the grader's fingerprint covers all of its code, not the checks alone."""
+    read = []
+    original = pathlib.Path.read_bytes
+    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: read.append(self.resolve()) or original(self))
+    batch.grader_fingerprint(grading.SOLUTIONS)
+    package = pathlib.Path(grading.__file__).resolve().parent
+    assert {package / "sandbox" / "process.py", package / "numeric.py", package / "course" / "submission.py",
+            package / "checks" / "__init__.py"} <= set(read)
+    assert set(package.rglob("*.py")) <= set(read)

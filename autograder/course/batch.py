@@ -158,14 +158,18 @@ def _one_per_student(found, notes):
 
 # -- grading one ------------------------------------------------------------------------------
 def grader_fingerprint(solutions):
-    """sha256 of what decides a grade besides the submission: the checks and the reference."""
+    """sha256 of what decides a grade besides the submission: the grader's own code (the checks,
+    but also the sandbox, the comparisons and the submission rules: a fix to any of them, say
+    of a hole a student used, must reach every result on the next run) and the reference."""
     digest = hashlib.sha256()
-    folders = [pathlib.Path(grading.__file__).parent / "checks"]
+    folders = {"autograder": pathlib.Path(grading.__file__).parent}
     if solutions:
-        folders += [pathlib.Path(solutions) / "hidden_checks", pathlib.Path(solutions) / "cs231n_lib"]
-    for folder in folders:
+        folders.update(hidden_checks=pathlib.Path(solutions) / "hidden_checks",
+                       cs231n_lib=pathlib.Path(solutions) / "cs231n_lib")
+    for label, folder in folders.items():
         for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+            name, data = f"{label}/{path.relative_to(folder).as_posix()}".encode(), path.read_bytes()
+            digest.update(b"%d %d\0" % (len(name), len(data)) + name + data)
     return digest.hexdigest()
 
 
