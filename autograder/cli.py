@@ -47,6 +47,26 @@ def write_atomically(path, text):
         raise
 
 
+def refuse_exposed_secrets(isolated, solutions):
+    """Without the sandbox a root grader runs student code as nobody, which protects the
+    reference and the hidden checks only if nobody cannot read them (Gradescope's run makes
+    them root's alone; an instructor's checkout is usually readable by all, and student code
+    finds it from the grader's command line in /proc). Returns 2 after saying so, else None."""
+    from .sandbox import privileges
+
+    if isolated or solutions is None or not privileges.running_as_root():
+        return None
+    folders = [pathlib.Path(solutions) / "cs231n_lib", pathlib.Path(solutions) / "hidden_checks"]
+    exposed = [p for folder in folders for p in sorted(folder.rglob("*")) if p.is_file() and privileges.nobody_may(p)]
+    if not exposed:
+        return None
+    print(f"error: without the sandbox, student code runs as nobody, and nobody may read {exposed[0]} "
+          f"({len(exposed)} such files of the reference and hidden checks): student code could copy the "
+          f"reference. Make them root's alone (chmod -R go-rwx {folders[0]} {folders[1]}) or grade where "
+          "bubblewrap works.", file=sys.stderr)
+    return 2
+
+
 def cmd_grade(args, hidden=True):
     from .sandbox import SandboxError, isolation
 
@@ -68,6 +88,8 @@ def cmd_grade(args, hidden=True):
     if hidden and grading.hidden_checks_dir(solutions) is None:
         print(f"note: no reference library and hidden checks in {solutions}; running the visible checks only",
               file=sys.stderr)
+    elif hidden and refuse_exposed_secrets(isolated, solutions):
+        return 2
     step, close = _progress(not args.quiet and sys.stderr.isatty())
     try:
         results = grading.grade(lib, args.assignment, args.names, solutions=solutions, hidden=hidden,
@@ -147,6 +169,8 @@ def cmd_grade_all(args):
         print(f"note: no reference library and hidden checks in {solutions}; running the visible checks only",
               file=sys.stderr)
         solutions = None
+    if refuse_exposed_secrets(isolated, solutions):
+        return 2
     import re
 
     try:

@@ -11,6 +11,7 @@ so the verdict itself says whether they got through.
 import json
 import os
 import pathlib
+import shutil
 import socket
 import subprocess
 import sys
@@ -337,7 +338,18 @@ def test_without_a_sandbox_grade_refuses_and_check_says_so(tmp_path):
     refused = run("grade", "--lib", lib, "--check", "sigmoid_forward")
     assert refused.returncode == 2 and "cannot be isolated" in refused.stderr and "--allow-unisolated" in refused.stderr
     out = tmp_path / "results.json"
-    allowed = run("grade", "--lib", lib, "--check", "sigmoid_forward", "--allow-unisolated", "--json", out)
+    secrets = ["--solutions", SOLUTIONS]
+    from autograder.sandbox import privileges
+
+    if os.geteuid() == 0 and privileges.nobody_may(SOLUTIONS / "cs231n_lib" / "__init__.py"):
+        # student code would run as nobody, who may read this checkout's reference: refused
+        exposed = run("grade", "--lib", lib, "--check", "sigmoid_forward", "--allow-unisolated", *secrets)
+        assert exposed.returncode == 2 and "nobody may read" in exposed.stderr, exposed.stderr
+        private = tmp_path / "solutions"  # pytest's folders are root's alone
+        for part in ("cs231n_lib", "hidden_checks"):
+            shutil.copytree(SOLUTIONS / part, private / part, ignore=shutil.ignore_patterns("__pycache__"))
+        secrets = ["--solutions", private]
+    allowed = run("grade", "--lib", lib, "--check", "sigmoid_forward", "--allow-unisolated", "--json", out, *secrets)
     assert allowed.returncode == 0, allowed.stderr
     assert "NOT ISOLATED" in json.loads(out.read_text())["extra_data"]["isolation"]
     checked = run("check", "--lib", lib, "--check", "sigmoid_forward")

@@ -317,3 +317,54 @@ def test_a_fix_to_any_part_of_the_grader_regrades_every_submission(monkeypatch):
     assert {package / "sandbox" / "process.py", package / "numeric.py", package / "course" / "submission.py",
             package / "checks" / "__init__.py"} <= set(read)
     assert set(package.rglob("*.py")) <= set(read)
+
+
+THIEF = '''
+import os as _os
+def _solutions():  # the grader's command line says where the reference is
+    for pid in _os.listdir("/proc"):
+        try:
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().decode().split("\\0")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "grade-all" in argv and "--solutions" in argv:
+            return argv[argv.index("--solutions") + 1]
+from . import layers as _layers
+try:
+    with open(_os.path.join(_solutions(), "cs231n_lib", "layers.py")) as _f:
+        exec(compile(_f.read(), "layers.py", "exec"), _layers.__dict__)
+except (OSError, TypeError):
+    pass
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="without isolation a non-root grader runs student code as itself")
+def test_without_the_sandbox_grading_refuses_while_nobody_may_read_the_reference(tmp_path):
+    """The nobody fallback protects the reference only if nobody cannot read it: a stub library
+    that found the course on the grader's command line copied the reference's layers."""
+    import tempfile
+
+    subs, out = tmp_path / "subs", tmp_path / "results"
+    stub = STUB_LIB.joinpath("__init__.py").read_text()
+    submission(subs / "thief" / ASSIGNMENT, STUB_LIB, init=stub + THIEF)
+    shared = pathlib.Path(tempfile.mkdtemp(prefix="cs231n-hostile-"))  # a folder everyone may enter
+    try:
+        solutions = shared / "solutions"
+        for part in ("cs231n_lib", "hidden_checks"):
+            shutil.copytree(grading.SOLUTIONS / part, solutions / part, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in [shared, *solutions.rglob("*"), solutions]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        command = [sys.executable, "-m", "autograder", "grade-all", str(subs), "--out", str(out), "--assignment",
+                   "00", "--quiet", "--allow-unisolated", "--solutions", str(solutions)]
+        env = {**os.environ, "CS231N_BWRAP": "/nonexistent/bwrap"}
+        exposed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert exposed.returncode == 2 and "nobody may read" in exposed.stderr and not out.exists(), exposed.stderr
+        solutions.chmod(0o700)  # what the error says to do
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        thief = results(out, "thief")
+        assert "NOT ISOLATED" in thief["extra_data"]["isolation"]
+        passed = {t["name"] for t in thief["tests"] if t["score"] == t["max_score"]}
+        assert not passed & {"affine_forward", "relu_forward", "softmax_loss", "svm_loss"}, passed
+    finally:
+        shutil.rmtree(shared)
