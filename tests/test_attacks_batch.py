@@ -202,13 +202,17 @@ def test_a_changed_submission_is_always_graded_again(tmp_path):
         (crowd / "aaa" / f"{i}").touch()
     # a junk tree deeper than Python's recursion limit: the hash raised and the whole run died
     deep = submission(subs / "deep" / ASSIGNMENT)
-    here = os.open(deep, os.O_RDONLY)
-    for _ in range(1200):
-        os.mkdir("d", dir_fd=here)
-        inner = os.open("d", os.O_RDONLY, dir_fd=here)
-        os.close(here)
-        here = inner
-    os.close(here)
+    chain = [deep.joinpath(*["d"] * i) for i in range(1, 1201)]
+    for folder in chain:
+        folder.mkdir()
+    try:
+        _changes_are_seen(subs, out, crowd, deep)
+    finally:  # deepest first: shutil.rmtree (and so pytest's clean-up) recurses, and would fail on it
+        for folder in reversed(chain):
+            folder.rmdir()
+
+
+def _changes_are_seen(subs, out, crowd, deep):
     # same size, same times, other content
     touchy = submission(subs / "touchy" / ASSIGNMENT)
     steady = submission(subs / "steady" / ASSIGNMENT)
