@@ -4,10 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test release lab benchmark clean help
+.PHONY: demo test release lab benchmark benchmark-training clean help
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ lab: $(STAMP)  ## open JupyterLab on the student notebooks
 benchmark: $(STAMP)  ## seconds per submission: our grader versus nbgrader autograde; grade-all on 1, 2 and all cores
 	$(BIN)/python benchmarks/grading_speed.py
 	$(BIN)/python benchmarks/batch_grading.py
+
+benchmark-training: $(STAMP)  ## ms per training step: our FullyConnectedNet versus PyTorch on the CPU (THREADS=1)
+	$(BIN)/python benchmarks/training_step.py --threads $(or $(THREADS),1)
 
 clean:  ## remove the virtual environment
 	rm -rf $(VENV)

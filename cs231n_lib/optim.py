@@ -21,6 +21,15 @@ The Solver finds any rule of this module by its name, e.g. ``update_rule="adam"`
 import numpy as np
 
 
+def _zeros_if_absent(config, key, w):
+    """config[key], first set to zeros shaped like w if the key is absent: the state a rule
+    starts from. (``config.setdefault(key, np.zeros_like(w))`` would allocate and fill a new
+    array on every step, only to throw it away.)"""
+    if key not in config:
+        config[key] = np.zeros_like(w)
+    return config[key]
+
+
 def sgd(w, dw, config=None):
     """Vanilla stochastic gradient descent: w <- w - learning_rate * dw.
 
@@ -66,7 +75,7 @@ def sgd_momentum(w, dw, config=None):
         config = {}
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("momentum", 0.9)
-    v = config.get("velocity", np.zeros_like(w))
+    v = _zeros_if_absent(config, "velocity", w)
 
     next_w = None
     # TODO (05_optimizers): implement sgd_momentum.
@@ -102,7 +111,7 @@ def nesterov_momentum(w, dw, config=None):
         config = {}
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("momentum", 0.9)
-    v = config.get("velocity", np.zeros_like(w))
+    v = _zeros_if_absent(config, "velocity", w)
 
     next_w = None
     # TODO (05_optimizers): implement nesterov_momentum.
@@ -136,7 +145,7 @@ def adagrad(w, dw, config=None):
         config = {}
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("epsilon", 1e-7)
-    config.setdefault("cache", np.zeros_like(w))
+    _zeros_if_absent(config, "cache", w)
 
     next_w = None
     # TODO (05_optimizers): implement adagrad.
@@ -168,7 +177,7 @@ def rmsprop(w, dw, config=None):
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("decay_rate", 0.99)
     config.setdefault("epsilon", 1e-8)
-    config.setdefault("cache", np.zeros_like(w))
+    _zeros_if_absent(config, "cache", w)
 
     next_w = None
     # TODO (05_optimizers): implement rmsprop.
@@ -207,8 +216,8 @@ def adam(w, dw, config=None):
     config.setdefault("beta1", 0.9)
     config.setdefault("beta2", 0.999)
     config.setdefault("epsilon", 1e-8)
-    config.setdefault("m", np.zeros_like(w))
-    config.setdefault("v", np.zeros_like(w))
+    _zeros_if_absent(config, "m", w)
+    _zeros_if_absent(config, "v", w)
     config.setdefault("t", 0)
 
     next_w = None

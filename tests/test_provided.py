@@ -71,6 +71,42 @@ def test_fc_net_gradients_match_numeric(activation, loss, reg):
         assert rel_error(num, grads[name]) < 1e-6, name
 
 
+@pytest.mark.parametrize("hidden_dims", [[], [7]])
+def test_fc_net_never_computes_the_gradient_of_its_input(hidden_dims, monkeypatch):
+    """Layer 1 computes dW1 and db1 only: the gradient of the data, as large as the batch,
+    is never computed (affine_backward is called for layers 2..L only), and the weights'
+    gradients still match numeric ones, also for inputs of several dimensions."""
+    rng = np.random.default_rng(7)
+    X, y = rng.standard_normal((5, 2, 3)), np.array([0, 1, 2, 3, 1])
+    model = fc_net.FullyConnectedNet(hidden_dims, input_dim=6, num_classes=4, weight_scale=0.5, reg=0.3, seed=2)
+    dx_shapes, affine_backward = [], fc_net.layers.affine_backward
+    def recording(dout, cache):
+        dx, dw, db = affine_backward(dout, cache)
+        dx_shapes.append(dx.shape)
+        return dx, dw, db
+    monkeypatch.setattr(fc_net.layers, "affine_backward", recording)
+    _, grads = model.loss(X, y)
+    assert len(dx_shapes) == len(hidden_dims) and X.shape not in dx_shapes
+    for name, param in model.params.items():
+        num = numeric_gradient(lambda: model.loss(X, y)[0], param)
+        assert rel_error(num, grads[name]) < 1e-6, name
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+@pytest.mark.parametrize("normalization", [None, "batchnorm", "layernorm"])
+def test_fc_net_float32_computes_and_trains_in_float32(activation, normalization):
+    """No float64 constant, mask or statistic silently turns a float32 network into a float64
+    one (twice the memory traffic, and not the precision asked for)."""
+    data = make_data(n_train=40, n_val=10, dim=5, classes=3)
+    model = fc_net.FullyConnectedNet([6, 6], input_dim=5, num_classes=3, activation=activation, reg=0.1,
+                                     normalization=normalization, dropout_keep_ratio=0.7, dtype=np.float32)
+    solver.Solver(model, data, update_rule="adam", num_epochs=2, batch_size=8, progress=False).train()
+    assert model.loss(data["X_val"]).dtype == np.float32
+    _, grads = model.loss(data["X_train"], data["y_train"])
+    assert {k: g.dtype for k, g in grads.items()} == {k: np.dtype(np.float32) for k in model.params}
+    assert {k: p.dtype for k, p in model.params.items()} == {k: np.dtype(np.float32) for k in model.params}
+
+
 def test_regularization_adds_half_reg_sum_of_squared_weights():
     X, y = np.ones((3, 4)), np.array([0, 1, 2])
     plain = fc_net.FullyConnectedNet([5], input_dim=4, num_classes=3, weight_scale=0.1)

@@ -111,7 +111,7 @@ def leaky_relu_backward(dout, cache):
     dx = None
     ### BEGIN SOLUTION
     x, alpha = cache
-    dx = dout * np.where(x > 0, 1.0, alpha)
+    dx = np.where(x > 0, dout, alpha * dout)  # slopes 1.0 and alpha, in dout's float type
     ### END SOLUTION
     return dx
 
@@ -163,7 +163,8 @@ def gelu_forward(x):
     """
     out, cache = None, None
     ### BEGIN SOLUTION
-    u = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x * x * x)  # x * x * x: much faster than x**3
+    # float(): a numpy float64 constant would turn float32 inputs into float64 outputs
+    u = float(np.sqrt(2.0 / np.pi)) * (x + 0.044715 * x * x * x)  # x * x * x: much faster than x**3
     t = np.tanh(u)
     out = 0.5 * x * (1.0 + t)
     cache = (x, t)
@@ -180,7 +181,7 @@ def gelu_backward(dout, cache):
     dx = None
     ### BEGIN SOLUTION
     x, t = cache
-    du_dx = np.sqrt(2.0 / np.pi) * (1.0 + 3 * 0.044715 * x**2)
+    du_dx = float(np.sqrt(2.0 / np.pi)) * (1.0 + 3 * 0.044715 * x**2)
     dx = dout * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t**2) * du_dx)
     ### END SOLUTION
     return dx

@@ -67,6 +67,18 @@ def _weight_initializer(weight_scale):
     return lambda fan_in, fan_out, rng: weight_scale * rng.standard_normal((fan_in, fan_out))
 
 
+def _affine_param_grads(dout, x):
+    """The parameter gradients (dw, db) of the affine layer out = x_flat @ w + b, without dx.
+
+    The network's first layer needs no gradient for its input, the data: affine_backward's
+    dx = dout @ w.T would cost as much as the layer's forward pass (an (N, D) product, the
+    largest of the step for wide inputs such as CIFAR-10's D = 3072) and be thrown away.
+    PyTorch skips it too, for inputs that do not require a gradient. The formulas are
+    affine_backward's.
+    """
+    return x.reshape(x.shape[0], -1).T @ dout, dout.sum(axis=0)
+
+
 class FullyConnectedNet:
     """Fully connected classifier with a choice of non-linearity and loss.
 
@@ -215,12 +227,17 @@ class FullyConnectedNet:
             return scores
 
         data_loss, dscores = LOSSES[self.loss_name](scores, y)
-        weights = [self.params[f"W{i}"] for i in range(1, L + 1)]
-        loss = data_loss + 0.5 * self.reg * sum(float(np.sum(W * W)) for W in weights)
+        loss = data_loss
+        if self.reg:  # a pass over every weight (W1 is the largest array here): only when used
+            weights = [self.params[f"W{i}"] for i in range(1, L + 1)]
+            loss += 0.5 * self.reg * sum(float(np.sum(W * W)) for W in weights)
 
         # Backward: the same blocks in reverse order, each layer undone in reverse too.
         grads = {}
-        dh, grads[f"W{L}"], grads[f"b{L}"] = layers.affine_backward(dscores, last_cache)
+        if L == 1:  # a linear classifier: its only layer is the first
+            grads["W1"], grads["b1"] = _affine_param_grads(dscores, X)
+        else:
+            dh, grads[f"W{L}"], grads[f"b{L}"] = layers.affine_backward(dscores, last_cache)
         for i in range(L - 1, 0, -1):
             cache = block_caches[i - 1]
             if self.use_dropout:
@@ -229,12 +246,16 @@ class FullyConnectedNet:
             if self.normalization is not None:
                 norm_backward = NORM_LAYERS[self.normalization][1]
                 dh, grads[f"gamma{i}"], grads[f"beta{i}"] = norm_backward(dh, cache["norm"])
-            dh, grads[f"W{i}"], grads[f"b{i}"] = layers.affine_backward(dh, cache["affine"])
+            if i > 1:
+                dh, grads[f"W{i}"], grads[f"b{i}"] = layers.affine_backward(dh, cache["affine"])
+            else:
+                grads["W1"], grads["b1"] = _affine_param_grads(dh, X)
 
         # d/dW of 0.5 * reg * sum(W**2) is reg * W; biases are not regularized because
         # they do not shape how sensitive the output is to the input.
-        for i in range(1, L + 1):
-            grads[f"W{i}"] += self.reg * self.params[f"W{i}"]
+        if self.reg:
+            for i in range(1, L + 1):
+                grads[f"W{i}"] += self.reg * self.params[f"W{i}"]
         return float(loss), grads
 
     def _layer_dropout_param(self, layer):

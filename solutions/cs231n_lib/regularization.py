@@ -57,8 +57,9 @@ def dropout_forward(x, dropout_param):
     ### BEGIN SOLUTION
     if mode == "train":
         rng = np.random.default_rng(dropout_param.get("seed"))
-        # Divide by p now, so that test time needs no rescaling at all.
-        mask = (rng.random(x.shape) < p) / p
+        # Divide by p now, so that test time needs no rescaling at all. The mask takes x's
+        # type: a float64 mask would silently turn float32 activations into float64 ones.
+        mask = (rng.random(x.shape) < p).astype(x.dtype) / p
         out = x * mask
     else:
         out = x

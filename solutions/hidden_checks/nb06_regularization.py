@@ -177,14 +177,17 @@ def image_augmentation_hidden(lib, rng):
 # Realistic bugs, each a small change to the reference: tests/test_checks.py asserts that
 # every check named in `breaks` fails when the bug is applied.
 MUTANTS = [
-    Mutant("dropout_no_rescaling", "regularization", "mask = (rng.random(x.shape) < p) / p",
-           "mask = (rng.random(x.shape) < p) * 1.0", ("dropout_forward", "dropout_hidden")),
+    Mutant("dropout_no_rescaling", "regularization",
+           "mask = (rng.random(x.shape) < p).astype(x.dtype) / p",
+           "mask = (rng.random(x.shape) < p).astype(x.dtype) * 1.0", ("dropout_forward", "dropout_hidden")),
     Mutant("dropout_scales_at_test_time", "regularization", "    else:\n        out = x\n",
            "    else:\n        out = x * p\n", ("dropout_forward_test", "dropout_hidden")),
-    Mutant("dropout_p_means_drop", "regularization", "mask = (rng.random(x.shape) < p) / p",
-           "mask = (rng.random(x.shape) >= p) / (1 - p)", ("dropout_forward", "dropout_hidden")),
-    Mutant("dropout_same_mask_for_every_example", "regularization", "mask = (rng.random(x.shape) < p) / p",
-           "mask = (rng.random(x.shape[1:]) < p) / p", ("dropout_forward", "dropout_hidden")),
+    Mutant("dropout_p_means_drop", "regularization",
+           "mask = (rng.random(x.shape) < p).astype(x.dtype) / p",
+           "mask = (rng.random(x.shape) >= p).astype(x.dtype) / (1 - p)", ("dropout_forward", "dropout_hidden")),
+    Mutant("dropout_same_mask_for_every_example", "regularization",
+           "mask = (rng.random(x.shape) < p).astype(x.dtype) / p",
+           "mask = (rng.random(x.shape[1:]) < p).astype(x.dtype) / p", ("dropout_forward", "dropout_hidden")),
     Mutant("dropout_fixed_seed_when_none_is_given", "regularization",
            'rng = np.random.default_rng(dropout_param.get("seed"))',
            'rng = np.random.default_rng(dropout_param.get("seed", 0))', ("dropout_forward",)),
