@@ -57,15 +57,17 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     ### BEGIN SOLUTION
     if mode == "train":
         mean = x.mean(axis=0)
-        var = x.var(axis=0)
+        centred = x - mean
+        var = np.mean(centred * centred, axis=0)  # x.var(axis=0), reusing centred
         running_mean = momentum * running_mean + (1 - momentum) * mean
         running_var = momentum * running_var + (1 - momentum) * var
     else:
         mean, var = running_mean, running_var
-    centred = x - mean
+        centred = x - mean
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = centred * inv_std
-    out = gamma * x_hat + beta
+    out = x_hat * gamma
+    out += beta
     cache = (centred, inv_std, x_hat, gamma)
     ### END SOLUTION
 
@@ -121,10 +123,15 @@ def batchnorm_backward_alt(dout, cache):
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
     _, inv_std, x_hat, gamma = cache
+    n = dout.shape[0]
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
-    g = dout * gamma
-    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    # gamma is per column, so mean(g) = gamma * dbeta / n and mean(g * x_hat) = gamma * dgamma / n:
+    # dx = gamma * inv_std * (dout - dbeta / n - x_hat * dgamma / n), from the sums just taken,
+    # with one new (N, D) array and work in place after it.
+    dx = dout - dbeta / n
+    dx -= x_hat * (dgamma / n)
+    dx *= gamma * inv_std
     ### END SOLUTION
     return dx, dgamma, dbeta
 
