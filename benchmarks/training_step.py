@@ -46,6 +46,7 @@ INPUT_DIM, HIDDEN, CLASSES, BATCH, KEEP, LEARNING_RATE = 3072, [100] * 4, 10, 25
 # Largest relative difference between ours and PyTorch's loss and gradients that still counts
 # as the same computation (rounding differs: summation orders, fused kernels).
 SAME_NETWORK_TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
+WIDTH = 19  # of a table column
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -255,22 +256,22 @@ def report(results, args):
     if torch is not None:
         print(f"PyTorch {torch.__version__}, numpy {np.__version__}")
     print("ms per step: median of the round medians [lowest-highest round]\n")
-    header = f"{'dtype':<8} {'ours ms':>20} {'PyTorch ms':>20} {'ours / PyTorch':>20} {'ours / floor':>20} " \
-             f"{'PyTorch / floor':>20} {'floor ms (numpy)':>20} {'floor ms (torch)':>20}"
+    header = f"{'dtype':<8}" + "".join(f"  {h:>{WIDTH}}" for h in (
+        "ours ms", "PyTorch ms", "ours / PyTorch", "ours / floor", "PyTorch / floor", "floor ms (numpy)",
+        "floor ms (torch)"))
     print(header)
     worst = 0.0
     for dtype, (rounds, _) in results.items():
         ours, floor = rounds["ours"], rounds["floor"]
-        row = [f"{dtype:<8}", f"{fmt(ours, 1e3):>20}"]
+        cells = [fmt(ours, 1e3)]
         if "pytorch" in rounds:
             theirs = rounds["pytorch"]
             worst = max(worst, summary(ratios(ours, theirs))[0])
-            row += [f"{fmt(theirs, 1e3):>20}", f"{fmt(ratios(ours, theirs)):>20}", f"{fmt(ratios(ours, floor)):>20}",
-                    f"{fmt(ratios(theirs, floor)):>20}", f"{fmt(floor, 1e3):>20}", f"{fmt(rounds['torch floor'], 1e3):>20}"]
+            cells += [fmt(theirs, 1e3), fmt(ratios(ours, theirs)), fmt(ratios(ours, floor)),
+                      fmt(ratios(theirs, floor)), fmt(floor, 1e3), fmt(rounds["torch floor"], 1e3)]
         else:
-            row += [f"{'-':>20}", f"{'-':>20}", f"{fmt(ratios(ours, floor)):>20}", f"{'-':>20}",
-                    f"{fmt(floor, 1e3):>20}", f"{'-':>20}"]
-        print(" ".join(row))
+            cells += ["-", "-", fmt(ratios(ours, floor)), "-", fmt(floor, 1e3), "-"]
+        print(f"{dtype:<8}" + "".join(f"  {c:>{WIDTH}}" for c in cells))
     print()
     different = []
     for dtype, (_, mismatch) in results.items():
@@ -321,7 +322,7 @@ def main(args):
     elif torch is not None:
         torch.set_num_threads(args.threads)
     if torch is None and not args.no_torch:
-        print(install_hint() + "\n", file=sys.stderr)
+        print("PyTorch not found: measuring ours only (how to install it follows the table)", file=sys.stderr)
     lib = load_library(args.lib)
     limits = threadpool_limits(limits=args.threads) if threadpool_limits is not None else None
     try:
