@@ -170,3 +170,11 @@ def test_refusing_to_grade_without_isolation_says_so(gradescope):
     submit(gradescope, REFERENCE_LIB)
     done, results = run_autograder(gradescope, CS231N_BWRAP="/nonexistent/bwrap", CS231N_REQUIRE_ISOLATION="1")
     assert done.returncode == 1 and results["score"] == 0 and "could not isolate" in results["output"]
+
+
+def test_an_unknown_assignment_exits_2_and_writes_nothing(tmp_path):
+    out = tmp_path / "autograder.zip"
+    done = subprocess.run([sys.executable, "-m", "autograder", "export-gradescope", "--assignment", "99", "-o",
+                           str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "no assignment '99'" in done.stderr and "01_activations" in done.stderr
+    assert not out.exists() and "Traceback" not in done.stderr
