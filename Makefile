@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test release lab benchmark benchmark-training clean help
+.PHONY: demo test release kit lab benchmark benchmark-training clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +25,9 @@ test: $(STAMP)  ## run the whole test suite (what CI runs)
 
 release: $(STAMP)  ## regenerate assignments/ and the cs231n_lib/ stubs from solutions/ (refuses to overwrite work; FORCE=1 overrides)
 	$(BIN)/python -m autograder release $(if $(FORCE),--force)
+
+kit: $(STAMP)  ## write the student kit into KIT (a folder, or a .zip; default build/cs231n-kit); never overwrites work
+	$(BIN)/python -m autograder release --student-kit $(or $(KIT),build/cs231n-kit)
 
 lab: $(STAMP)  ## open JupyterLab on the student notebooks
 	$(BIN)/jupyter lab assignments

@@ -127,11 +127,29 @@ def cmd_release(args):
     from .course import release
 
     try:
-        release.release(pathlib.Path(args.solutions), pathlib.Path(args.out), force=args.force)
+        if args.student_kit and args.student_kit.endswith(".zip"):
+            from .course import kit
+            kit.write_kit_zip(pathlib.Path(args.solutions), pathlib.Path(args.student_kit))
+        elif args.student_kit:
+            from .course import kit
+            kit.write_kit(pathlib.Path(args.solutions), pathlib.Path(args.student_kit), force=args.force)
+        else:
+            release.release(pathlib.Path(args.solutions), pathlib.Path(args.out), force=args.force)
     except release.ReleaseError as exc:  # ReleaseRefused lists what would be lost
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def cmd_pack(args):
+    from .course import pack, submission
+
+    try:
+        code, _ = pack.pack(args.assignment, out=args.out)
+    except (pack.PackError, submission.SubmissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return code
 
 
 def cmd_sync(args):
@@ -228,10 +246,29 @@ def cmd_demo(args):
     return demo.run(pathlib.Path(args.solutions))
 
 
+STUDENT_COMMANDS = ("check", "list", "pack")
+STUDENT_DOC = "python -m autograder: check your cs231n_lib and pack an assignment to hand in."
+
+
+def student_kit():
+    """Is this a student kit (the instructor's tooling is not here)? Then only STUDENT_COMMANDS exist."""
+    return not (pathlib.Path(__file__).resolve().parent / "course" / "release.py").is_file()
+
+
+def default_library():
+    """The nearest cs231n_lib above the working folder (as a notebook finds it), else this checkout's."""
+    from .notebook import find_library
+
+    try:
+        return str(find_library() / "cs231n_lib")
+    except FileNotFoundError:
+        return str(grading.ROOT / "cs231n_lib")
+
+
 def build_parser():
     root = grading.ROOT
     parser = argparse.ArgumentParser(
-        prog="python -m autograder", description=__doc__,
+        prog="python -m autograder", description=STUDENT_DOC if student_kit() else __doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -261,7 +298,8 @@ def build_parser():
 
     c = sub.add_parser("check", help="students: run the visible checks on your own cs231n_lib",
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("--lib", default=str(root / "cs231n_lib"), metavar="DIR", help="default: %(default)s")
+    c.add_argument("--lib", default=default_library(), metavar="DIR",
+                   help="default: the nearest cs231n_lib above this folder, here %(default)s")
     grading_options(c)
     c.set_defaults(run=lambda a: cmd_grade(a, hidden=False), allow_unisolated=True)
 
@@ -292,7 +330,26 @@ def build_parser():
                    help="where assignments/ and cs231n_lib/ are written (default: %(default)s)")
     r.add_argument("--force", action="store_true",
                    help="overwrite released files even when they hold work done since the last release")
+    r.add_argument("--student-kit", metavar="DIR|KIT.zip",
+                   help="instead, write what students get into DIR (or as a zip): the notebooks, the stubs, the "
+                   "visible checks, `pack`, and a README with two commands; no solutions, no hidden checks. "
+                   "Updating a kit a student works in never overwrites their work")
     r.set_defaults(run=cmd_release)
+
+    p = sub.add_parser(
+        "pack", help="students: check one assignment and write the zip to hand in",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run ASSIGNMENT's visible checks on your cs231n_lib and print the score table, warn about\n"
+        "an unsaved notebook, functions that still raise NotImplementedError and unanswered questions,\n"
+        "and write submissions/ASSIGNMENT.zip: ASSIGNMENT.ipynb and cs231n_lib/ (.py files), the layout\n"
+        "the graders expect. Run it inside your course folder. It never changes your files.",
+        epilog="exit codes:\n  0  zip written; every visible check passed and nothing looks unfinished\n"
+        "  1  zip written; some checks failed or something looks unsaved or unfinished (see the warnings)\n"
+        "  2  bad input (no such assignment, no notebook, a library that breaks the layout); nothing written\n"
+        "  3  internal error")
+    p.add_argument("assignment", nargs="?", metavar="ASSIGNMENT", help="e.g. 01_activations, or just 01")
+    p.add_argument("--out", metavar="FILE.zip", help="where to write the zip (default: submissions/ASSIGNMENT.zip)")
+    p.set_defaults(run=cmd_pack)
 
     s = sub.add_parser("sync-gradebook", help="after nbgrader autograde: put the trusted grader's scores "
                        "into nbgrader's gradebook")
@@ -364,6 +421,11 @@ def build_parser():
     d = sub.add_parser("demo", help="release, then grade the reference, the stubs and a buggy library")
     d.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
     d.set_defaults(run=cmd_demo)
+    if student_kit():  # the instructor's commands need what a kit leaves out
+        for name in list(sub.choices):
+            if name not in STUDENT_COMMANDS:
+                del sub.choices[name]
+        sub._choices_actions[:] = [a for a in sub._choices_actions if a.dest in STUDENT_COMMANDS]
     return parser
 
 

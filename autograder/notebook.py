@@ -69,13 +69,29 @@ def sandbox_for(lib):
     return Sandbox(lib, isolate=isolated)
 
 
+class CheckFailed(AssertionError):
+    """A check failed in a notebook. IPython (and so JupyterLab and nbgrader's feedback) shows
+    only what ``_render_traceback_`` returns, one line naming the check and the reason, not a
+    traceback through the grader; elsewhere it is an AssertionError with the reason."""
+
+    def __init__(self, message, name="check"):
+        super().__init__(message)
+        self.name = name
+
+    def _render_traceback_(self):
+        first, *rest = str(self).splitlines() or [""]
+        return [f"\x1b[1;31m{self.name} failed:\x1b[0m {first}", *rest]
+
+
 def check(name):
     """Run one check on the library this notebook uses, in a separate process.
 
-    Prints a line when it passes; raises AssertionError with the reason when it fails, so
-    nbgrader scores the cell exactly as ``python -m autograder grade`` scores the check.
-    Hidden checks draw fresh inputs each time, unless CS231N_GRADING_SEED fixes the seed.
+    Prints a line when it passes; raises CheckFailed (an AssertionError) with the reason
+    when it fails, so nbgrader scores the cell exactly as ``python -m autograder grade``
+    scores the check. Hidden checks draw fresh inputs each time, unless
+    CS231N_GRADING_SEED fixes the seed.
     """
+    __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks
     from . import grading
     from .registry import load_checks
 
@@ -83,13 +99,13 @@ def check(name):
     solutions = find_solutions()
     checks = load_checks(grading.hidden_checks_dir(solutions) if solutions else None)
     if name not in checks:
-        raise KeyError(f"there is no check named {name!r}")
+        raise CheckFailed(f"there is no check named {name!r} (`python -m autograder list` shows them)", name)
     reference = grading.trusted_reference(solutions) if checks[name].hidden else None
     seed = int(os.environ.get("CS231N_GRADING_SEED") or grading.new_seed())
     with sandbox_for(lib) as sandbox:
         result = grading.run_check(checks[name], sandbox, reference, seed)
     if result["score"] < result["max_score"]:
-        raise AssertionError(result["output"]) from None
+        raise CheckFailed(result["output"], name) from None
     print(f"passed {name}: {result['score']:g}/{result['max_score']:g} points")
 
 

@@ -43,3 +43,22 @@ def lib_with(tmp_path, module, code, base=REFERENCE_LIB):
 
 def failed(results):
     return {t["name"] for t in results["tests"] if t["score"] < t["max_score"]}
+
+
+@pytest.fixture(scope="session")
+def generated_release(tmp_path_factory):
+    """What release generates from solutions/, once per session (nbgrader takes half a minute)."""
+    from autograder.course import release
+
+    out = tmp_path_factory.mktemp("generated") / "out"
+    release.generate(SOLUTIONS, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def student_kit(tmp_path_factory, generated_release):
+    """The student kit, written once per session; tests that change it work on a copy."""
+    from autograder.course import kit
+
+    folder = tmp_path_factory.mktemp("kit") / "cs231n-kit"
+    return kit.write_kit(SOLUTIONS, folder, log=lambda *_: None, generated=generated_release)

@@ -14,9 +14,9 @@ RELEASED = [ROOT / "assignments", STUB_LIB]
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
+def fresh(tmp_path_factory, generated_release):
     out = tmp_path_factory.mktemp("release")
-    release.release(SOLUTIONS, out, log=lambda *_: None)
+    release.release(SOLUTIONS, out, log=lambda *_: None, generated=generated_release)
     return out
 
 
@@ -122,6 +122,39 @@ def test_nothing_secret_reaches_student_material(folder):
              for line in lines if line.strip() in hidden]
     assert not leaks
     assert not list(folder.rglob("hidden_checks")) and not list(folder.rglob("nb0*_*.py"))
+
+
+def test_nothing_secret_reaches_the_student_kit(student_kit):
+    """The kit: no solution line, no hidden check, no instructor-only module or name, no copy of a
+    file from solutions/ (the README, Makefile and pyproject are searched too)."""
+    from autograder.course import kit
+
+    # The kit's grader is a verbatim copy of the visible part of autograder/, which students
+    # have always had; a few of its lines also occur in hidden checks (shared helpers such
+    # as numeric.py's loop), so the search below covers everything else in the kit.
+    grader = kit.grader_files()
+    for rel in grader:
+        assert (student_kit / "autograder" / rel).read_bytes() == (ROOT / "autograder" / rel).read_bytes()
+    public = {line.strip() for rel in grader for line in (ROOT / "autograder" / rel).read_text().splitlines()}
+    hidden = secrets() - public
+    files = [p for p in student_kit.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    text = {p: p.read_text(errors="replace") for p in files}
+    leaks = [f"{path.relative_to(student_kit)}: {line.strip()}" for path, lines in released_lines(student_kit)
+             for line in lines if line.strip() in hidden]
+    leaks += [f"{p.relative_to(student_kit)}: {line.strip()}" for p in files if p.suffix not in (".py", ".ipynb")
+              for line in text[p].splitlines() if line.strip() in hidden]
+    assert not leaks
+    for word in ("MUTANTS", "ALTERNATIVES", "load_mutants", "BEGIN HIDDEN TESTS", "BEGIN SOLUTION"):
+        assert not [p for p in files if word in text[p]], f"{word} is in the kit"
+    names = {p.relative_to(student_kit).as_posix() for p in files}
+    assert not {"autograder/mutation.py", "autograder/course/release.py", "autograder/course/kit.py",
+                "autograder/course/nbcourse.py", "autograder/course/gradebook.py"} & names
+    assert not [n for n in names if n.startswith(("solutions/", "tests/", "benchmarks/"))]
+    secret_files = [p for p in SOLUTIONS.rglob("*") if p.is_file() and ("hidden_checks" in p.parts or (
+        p.suffix in (".py", ".ipynb") and release.BEGIN in p.read_text(errors="replace")))]
+    assert len(secret_files) > 10
+    copies = {p.read_bytes() for p in secret_files}
+    assert not [p for p in files if p.read_bytes() in copies]
 
 
 def test_every_solution_region_became_the_uniform_stub():

@@ -408,14 +408,16 @@ def plan(out, staging):
     return writes, deletions, lost, kept
 
 
-def release(solutions, out, force=False, log=print):
+def release(solutions, out, force=False, log=print, generated=None):
     """Regenerate ``out/cs231n_lib``, ``out/assignments`` and ``out/.release-manifest.json``
     from ``solutions``. Raises ReleaseRefused, writing nothing, when a released file holds
-    work done since the last release, unless ``force``; files release did not make stay."""
+    work done since the last release, unless ``force``; files release did not make stay.
+    ``generated`` is a folder ``generate`` already wrote from ``solutions``, to reuse."""
     solutions, out = pathlib.Path(solutions), pathlib.Path(out)
     with tempfile.TemporaryDirectory(prefix="cs231n-release-") as tmp:
-        staging = pathlib.Path(tmp) / "out"
-        generate(solutions, staging)
+        staging = pathlib.Path(generated) if generated else pathlib.Path(tmp) / "out"
+        if not generated:
+            generate(solutions, staging)
         writes, deletions, lost, kept = plan(out, staging)
         if lost and not force:
             raise ReleaseRefused(lost)
