@@ -246,12 +246,11 @@ def cmd_demo(args):
     return demo.run(pathlib.Path(args.solutions))
 
 
-STUDENT_COMMANDS = ("check", "list", "pack")
 STUDENT_DOC = "python -m autograder: check your cs231n_lib and pack an assignment to hand in."
 
 
 def student_kit():
-    """Is this a student kit (the instructor's tooling is not here)? Then only STUDENT_COMMANDS exist."""
+    """Is this a student kit (the instructor's tooling is not here)? Then only check, list and pack exist."""
     return not (pathlib.Path(__file__).resolve().parent / "course" / "release.py").is_file()
 
 
@@ -285,17 +284,6 @@ def build_parser():
                        help="seconds allowed for the whole library (default %(default)g)")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    g = sub.add_parser("grade", help="grade a cs231n_lib folder (instructors: visible and hidden checks)",
-                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    g.add_argument("--lib", required=True, metavar="DIR", help="the cs231n_lib folder to grade")
-    g.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
-                   help="the instructor's source with the reference cs231n_lib and hidden_checks (default: %(default)s)")
-    g.add_argument("--allow-unisolated", action="store_true",
-                   help="grade even where student code cannot be isolated (no bubblewrap or user namespaces); "
-                   "the results say that grading was not isolated")
-    grading_options(g)
-    g.set_defaults(run=cmd_grade)
-
     c = sub.add_parser("check", help="students: run the visible checks on your own cs231n_lib",
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("--lib", default=default_library(), metavar="DIR",
@@ -306,6 +294,39 @@ def build_parser():
     ls = sub.add_parser("list", help="list the checks with their points and tags")
     ls.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
     ls.set_defaults(run=cmd_list)
+
+    p = sub.add_parser(
+        "pack", help="students: check one assignment and write the zip to hand in",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run ASSIGNMENT's visible checks on your cs231n_lib and print the score table, warn about\n"
+        "an unsaved notebook, functions that still raise NotImplementedError and unanswered questions,\n"
+        "and write submissions/ASSIGNMENT.zip: ASSIGNMENT.ipynb and cs231n_lib/ (.py files), the layout\n"
+        "the graders expect. Run it inside your course folder. It never changes your files.",
+        epilog="exit codes:\n  0  zip written; every visible check passed and nothing looks unfinished\n"
+        "  1  zip written; some checks failed or something looks unsaved or unfinished (see the warnings)\n"
+        "  2  bad input (no such assignment, no notebook, a library that breaks the layout); nothing written\n"
+        "  3  internal error")
+    p.add_argument("assignment", nargs="?", metavar="ASSIGNMENT", help="e.g. 01_activations, or just 01")
+    p.add_argument("--out", metavar="FILE.zip", help="where to write the zip (default: submissions/ASSIGNMENT.zip)")
+    p.set_defaults(run=cmd_pack)
+
+    if not student_kit():  # a student kit has none of the instructor's tooling these commands need
+        add_instructor_commands(sub, grading_options)
+    return parser
+
+
+def add_instructor_commands(sub, grading_options):
+    root = grading.ROOT
+    g = sub.add_parser("grade", help="grade a cs231n_lib folder (instructors: visible and hidden checks)",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g.add_argument("--lib", required=True, metavar="DIR", help="the cs231n_lib folder to grade")
+    g.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
+                   help="the instructor's source with the reference cs231n_lib and hidden_checks (default: %(default)s)")
+    g.add_argument("--allow-unisolated", action="store_true",
+                   help="grade even where student code cannot be isolated (no bubblewrap or user namespaces); "
+                   "the results say that grading was not isolated")
+    grading_options(g)
+    g.set_defaults(run=cmd_grade)
 
     r = sub.add_parser(
         "release", help="generate assignments/ and the cs231n_lib/ stubs from solutions/",
@@ -335,21 +356,6 @@ def build_parser():
                    "visible checks, `pack`, and a README with two commands; no solutions, no hidden checks. "
                    "Updating a kit a student works in never overwrites their work")
     r.set_defaults(run=cmd_release)
-
-    p = sub.add_parser(
-        "pack", help="students: check one assignment and write the zip to hand in",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Run ASSIGNMENT's visible checks on your cs231n_lib and print the score table, warn about\n"
-        "an unsaved notebook, functions that still raise NotImplementedError and unanswered questions,\n"
-        "and write submissions/ASSIGNMENT.zip: ASSIGNMENT.ipynb and cs231n_lib/ (.py files), the layout\n"
-        "the graders expect. Run it inside your course folder. It never changes your files.",
-        epilog="exit codes:\n  0  zip written; every visible check passed and nothing looks unfinished\n"
-        "  1  zip written; some checks failed or something looks unsaved or unfinished (see the warnings)\n"
-        "  2  bad input (no such assignment, no notebook, a library that breaks the layout); nothing written\n"
-        "  3  internal error")
-    p.add_argument("assignment", nargs="?", metavar="ASSIGNMENT", help="e.g. 01_activations, or just 01")
-    p.add_argument("--out", metavar="FILE.zip", help="where to write the zip (default: submissions/ASSIGNMENT.zip)")
-    p.set_defaults(run=cmd_pack)
 
     s = sub.add_parser("sync-gradebook", help="after nbgrader autograde: put the trusted grader's scores "
                        "into nbgrader's gradebook")
@@ -421,12 +427,6 @@ def build_parser():
     d = sub.add_parser("demo", help="release, then grade the reference, the stubs and a buggy library")
     d.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
     d.set_defaults(run=cmd_demo)
-    if student_kit():  # the instructor's commands need what a kit leaves out
-        for name in list(sub.choices):
-            if name not in STUDENT_COMMANDS:
-                del sub.choices[name]
-        sub._choices_actions[:] = [a for a in sub._choices_actions if a.dest in STUDENT_COMMANDS]
-    return parser
 
 
 def main(argv=None):

@@ -77,6 +77,14 @@ def test_the_kit_offers_only_the_student_commands(student_kit):
     assert not re.search(r"^\s+(grade|release|demo|sync-gradebook)\s", done.stdout, re.M)
     done = run(student_kit, "release")
     assert done.returncode == 2 and "invalid choice" in done.stderr and "Traceback" not in done.stderr
+    # every module of the kit's grader imports with only what the kit holds
+    modules = [".".join(("autograder", *rel.with_suffix("").parts)).removesuffix(".__init__")
+               for rel in kit.grader_files() if rel.name != "__main__.py"]
+    code = f"import importlib\nfor m in {modules!r}: importlib.import_module(m)\nprint(importlib.import_module('autograder').__file__)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=student_kit, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(student_kit / "autograder" / "__init__.py")  # the kit's, not this checkout's
 
 
 def test_updating_a_kit_never_overwrites_student_work(kit_copy, generated_release):
