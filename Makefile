@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test release kit lab benchmark benchmark-training clean help
+.PHONY: demo test browser release kit lab benchmark benchmark-training clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,8 +20,16 @@ install: $(STAMP)  ## create .venv and install everything
 demo: $(STAMP)  ## release the course into a temporary folder and grade the three bundled example submissions
 	$(BIN)/python -m autograder demo
 
-test: $(STAMP)  ## run the whole test suite (what CI runs)
+test: $(STAMP) browser  ## run the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
+
+browser:  ## Debian's chromium, which the browser test drives (apt-get installs it when missing and run as root)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser test (apt-get)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+			|| echo "note: chromium could not be installed; the browser test will be skipped"; \
+	else echo "note: no chromium, and not root to install it: the browser test will be skipped (sudo apt-get install chromium)"; fi
 
 release: $(STAMP)  ## regenerate assignments/ and the cs231n_lib/ stubs from solutions/ (refuses to overwrite work; FORCE=1 overrides)
 	$(BIN)/python -m autograder release $(if $(FORCE),--force)
