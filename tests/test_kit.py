@@ -71,6 +71,20 @@ def test_the_kit_holds_what_students_get(student_kit):
                                                        "autograder.sandbox"]
 
 
+def test_the_kit_as_a_zip_unpacks_to_the_same_kit(student_kit, generated_release, tmp_path):
+    import zipfile
+
+    path = kit.write_kit_zip(SOLUTIONS, tmp_path / "cs231n-kit-2026.zip", log=lambda *_: None,
+                             generated=generated_release)
+    with zipfile.ZipFile(path) as zf:
+        zf.extractall(tmp_path / "unpacked")
+    unpacked = tmp_path / "unpacked" / "cs231n-kit-2026"
+    files = lambda folder: {p.relative_to(folder) for p in folder.rglob("*")  # noqa: E731
+                            if p.is_file() and "__pycache__" not in p.parts}
+    assert files(unpacked) == files(student_kit)
+    assert (unpacked / "README.md").read_text() == (student_kit / "README.md").read_text()
+
+
 def test_the_kit_offers_only_the_student_commands(student_kit):
     done = run(student_kit, "--help")
     assert done.returncode == 0 and re.search(r"check .*\n.*list .*\n.*pack ", done.stdout)

@@ -227,12 +227,12 @@ def write_kit(solutions, kit, force=False, log=print, generated=None):
     return kit
 
 
-def write_kit_zip(solutions, path, log=print):
+def write_kit_zip(solutions, path, log=print, generated=None):
     """The student kit as a zip at ``path`` whose root is a folder named after the zip."""
     path = pathlib.Path(path)
     with tempfile.TemporaryDirectory(prefix="cs231n-kit-") as tmp:
         folder = pathlib.Path(tmp) / path.stem
-        write_kit(solutions, folder, log=lambda *_: None)
+        write_kit(solutions, folder, log=lambda *_: None, generated=generated)
         partial = path.with_name(f".{path.name}.partial")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
             for file in sorted(p for p in folder.rglob("*") if p.is_file() and not CACHES & set(p.parts)):
