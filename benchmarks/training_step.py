@@ -25,10 +25,11 @@ PyTorch is optional (it is not a dependency of the course): without it, the scri
 how to install it and prints our numbers and the floor only.
 
 Examples:
-    python benchmarks/training_step.py                      # 1 thread, both precisions
+    python benchmarks/training_step.py                              # 1 thread, both precisions
     python benchmarks/training_step.py --threads 2 --rounds 20
-    python benchmarks/training_step.py --dtype float32 --profile   # where our time goes
-    python benchmarks/training_step.py --lib path/to/cs231n_lib     # a student's library
+    python benchmarks/training_step.py --clock cpu --rounds 20          # on a busy machine
+    python benchmarks/training_step.py --dtype float32 --profile        # where our time goes
+    python benchmarks/training_step.py --lib path/to/cs231n_lib         # a student's library
 """
 
 import argparse
@@ -47,6 +48,7 @@ INPUT_DIM, HIDDEN, CLASSES, BATCH, KEEP, LEARNING_RATE = 3072, [100] * 4, 10, 25
 # as the same computation (rounding differs: summation orders, fused kernels).
 SAME_NETWORK_TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
 WIDTH = 19  # of a table column
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -63,6 +65,10 @@ def parse_args(argv=None):
                         help="precisions to measure (default both)")
     parser.add_argument("--lib", type=pathlib.Path, default=REFERENCE_LIB,
                         help="the cs231n_lib folder to benchmark (default: the reference, solutions/cs231n_lib)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall: elapsed time (default); cpu: the process's CPU time, steadier on a machine "
+                             "shared with other work, and meaningful with --threads 1 only (waiting or "
+                             "spinning threads would count)")
     parser.add_argument("--no-torch", action="store_true", help="measure ours and the floor only")
     parser.add_argument("--profile", action="store_true",
                         help="after the table, profile our steps with cProfile and list where the time goes")
@@ -201,13 +207,13 @@ def same_network(lib, dtype, seed, X, y):
     return max(abs(loss - out.item()) / abs(out.item()), float(diff / size))
 
 
-def time_steps(step, X, y, steps):
+def time_steps(step, X, y, steps, clock=time.perf_counter):
     """Seconds per step of each of `steps` calls."""
     times = []
     for _ in range(steps):
-        start = time.perf_counter()
+        start = clock()
         step(X, y)
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return times
 
 
@@ -231,7 +237,7 @@ def measure(lib, dtype, args):
         order = names[r % len(names):] + names[:r % len(names)]  # nobody always goes first
         for name in order:
             step, Xs, ys = contestants[name]
-            rounds[name].append(statistics.median(time_steps(step, Xs, ys, args.steps)))
+            rounds[name].append(statistics.median(time_steps(step, Xs, ys, args.steps, CLOCKS[args.clock])))
     return rounds, mismatch
 
 
@@ -255,7 +261,7 @@ def report(results, args):
     print(f"library: {args.lib}")
     if torch is not None:
         print(f"PyTorch {torch.__version__}, numpy {np.__version__}")
-    print("ms per step: median of the round medians [lowest-highest round]\n")
+    print(f"ms per step ({args.clock} clock): median of the round medians [lowest-highest round]\n")
     header = f"{'dtype':<8}" + "".join(f"  {h:>{WIDTH}}" for h in (
         "ours ms", "PyTorch ms", "ours / PyTorch", "ours / floor", "PyTorch / floor", "floor ms (numpy)",
         "floor ms (torch)"))
