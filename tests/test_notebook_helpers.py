@@ -20,6 +20,7 @@ VALUES = {"frac": 0.4712, "ratio": 13.46, "tiny": 1.23e-14, "neg": -0.25}
     "fell to 0.47<!--q frac-->", "fell to 47%<!--q frac-->", "about 0.5<!--q frac ±0.05-->",
     "13.5x<!--q ratio-->", "13<!--q ratio-->", "**13.46**<!--q ratio-->", "many times<!--q ratio >10-->",
     "1.2e-14<!--q tiny-->", "$-0.25$<!--q neg-->", "about 10<!--q ratio ±40%-->", "below<!--q neg <0-->",
+    "of order $10^{-14}$<!--q tiny-->", "about $10^{1}$<!--q ratio-->",
 ])
 def test_a_quote_that_matches_the_measurement_passes(text):
     assert check_quotes([text], VALUES) == []
@@ -35,6 +36,7 @@ def test_a_quote_that_matches_the_measurement_passes(text):
     ("0.47<!--q fraction-->", "nothing was recorded as 'fraction'"),
     ("words only<!--q frac-->", "no number before the marker"),
     ("0.47<!--q frac roughly-->", "cannot read the condition"),
+    ("of order $10^{-13}$<!--q tiny-->", "not of the order of 10^-13"),
 ])
 def test_a_quote_the_measurement_contradicts_is_reported(text, why):
     problems = check_quotes(["Some prose.", text], VALUES)

@@ -5,6 +5,7 @@ Markdown quotes it with an HTML comment right after the number, which Jupyter do
 
 * ``0.47<!--q name-->``: the number equals the recorded value at the precision written
   (0.47 stands for anything in [0.465, 0.475]; ``1.2e-14`` for [1.15e-14, 1.25e-14]);
+* ``$10^{-11}$<!--q name-->``: an order of magnitude: log10 of the value rounds to -11;
 * ``47%<!--q name-->``: the same, for a recorded fraction (0.47) written as a percentage
   (``13.5x<!--q name-->`` and ``13.5×`` read as 13.5);
 * ``about 0.6<!--q name ±0.05-->``, ``about 60%<!--q name ±10%-->``: within an absolute
@@ -19,7 +20,8 @@ value that was never recorded), so a test can show them all at once.
 import math
 import re
 
-NUMBER = r"(?P<number>(?<![\w.])[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?:\s?(?P<percent>%)|\s?[×x](?!\w))?[*$)]*\s*"
+NUMBER = (r"(?:(?P<number>(?<![\w.^{])[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|10\^\{?(?P<power>[-−]?\d+)\}?)"
+          r"(?:\s?(?P<percent>%)|\s?[×x](?!\w))?[*$)]*\s*")
 MARKER = r"<!--\s*q\s+(?P<name>[\w.]+)\s*(?P<condition>.*?)\s*-->"
 QUOTE = re.compile(f"(?:{NUMBER})?{MARKER}")
 CONDITION = re.compile(r"^(?:±\s*(?P<tol>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?P<rel>%)?|"
@@ -40,7 +42,7 @@ def number(text):
 def quotes(markdown):
     """Every quote in a markdown text: dicts with name, number (or None), percent, condition."""
     for m in QUOTE.finditer(markdown):
-        yield {"name": m["name"], "number": m["number"], "percent": bool(m["percent"]),
+        yield {"name": m["name"], "number": m["number"], "power": m["power"], "percent": bool(m["percent"]),
                "condition": m["condition"].strip(), "text": m.group(0)}
 
 
@@ -59,6 +61,11 @@ def problem(quote, values):
         bound = number(c["bound"])
         ok = {">": value > bound, ">=": value >= bound, "<": value < bound, "<=": value <= bound}[c["op"]]
         return None if ok else f"{text!r}: {name} = {value:g} is not {c['op']} {bound:g}"
+    if quote["power"] is not None and c["tol"] is None:
+        exponent = int(number(quote["power"]))
+        if value > 0 and round(math.log10(value)) == exponent:
+            return None
+        return f"{text!r}: the notebook measured {name} = {value:.3g}, not of the order of 10^{exponent}"
     if quote["number"] is None:
         return f"{text!r}: no number before the marker, and no bound in it"
     shown = value * 100 if quote["percent"] else value

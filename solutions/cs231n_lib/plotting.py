@@ -17,7 +17,9 @@ def plot_history(solvers, smooth=20, log_loss=False, title="Training history"):
     """Training loss per iteration and train/val accuracy per epoch, one colour per run.
 
     Inputs:
-    - solvers: dict label -> trained Solver (a single Solver is also accepted)
+    - solvers: dict label -> trained Solver (a single Solver is also accepted); the legend
+      says whether the training accuracy was measured on a subset, and marks a run that
+      diverged (its curves stop; an X at the top marks where)
     - smooth: window (iterations) of the moving average drawn over the noisy loss;
       1 or None draws the raw loss only
     - log_loss: log scale for the loss axis (useful when a run diverges)
@@ -51,10 +53,18 @@ def plot_history(solvers, smooth=20, log_loss=False, title="Training history"):
         else:
             ax_loss.plot(iterations, loss, color=color, label=label)
         epochs = np.arange(1, len(s.val_acc_history) + 1)
+        # Say what the "train" curve measured: the whole training set or a random subset.
+        n = getattr(s, "num_train_samples", None)
+        total = len(s.data["X_train"]) if hasattr(s, "data") else None
+        train = "train" if n is None or (total is not None and n >= total) else f"train, subset of {n}"
+        # A diverged run has no accuracy after it broke off: say so instead of drawing a 0.
+        broke = f", diverged in epoch {len(epochs) + 1}" if getattr(s, "diverged", False) else ""
         ax_acc.plot(epochs, s.train_acc_history, color=color, linestyle="--", marker=".",
-                    label=f"{label} (train)")
+                    label=f"{label} ({train}{broke})")
         ax_acc.plot(epochs, s.val_acc_history, color=color, marker="o",
-                    label=f"{label} (val)")
+                    label=f"{label} (val{broke})")
+        if broke:
+            ax_acc.plot([len(epochs) + 0.5], [1.0], "X", color=color, markersize=10, clip_on=False)
 
     # A diverging run would stretch the axis to 1e300; cut it just above the loss at
     # initialization, so that run leaves through the top and the others stay readable.
@@ -68,7 +78,8 @@ def plot_history(solvers, smooth=20, log_loss=False, title="Training history"):
     smoothing = f", moving average over {smooth} iterations" if smooth and smooth > 1 else ""
     ax_loss.set(title=f"Training loss{smoothing}", xlabel="iteration (minibatch update)",
                 ylabel="loss (mean over minibatch)")
-    ax_acc.set(title="Accuracy (dashed: train subset, solid: validation)",
+    marked = "; X: diverged" if any(getattr(s, "diverged", False) for s in solvers.values()) else ""
+    ax_acc.set(title=f"Accuracy (dashed: training set, solid: validation{marked})",
                xlabel="epoch", ylabel="accuracy (fraction correct)")
     ax_loss.legend()
     ax_acc.legend(fontsize="small")
