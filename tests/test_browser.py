@@ -2,6 +2,7 @@
 headless Chromium (Debian's ``chromium``, through Playwright). A failing ``check()`` shows one
 short line and a passing one its success; a notebook run but not saved is noticed by pack."""
 
+import contextlib
 import json
 import os
 import pathlib
@@ -44,24 +45,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def lab(student_kit, tmp_path):
-    """JupyterLab on 127.0.0.1 serving a copy of the kit whose activations are implemented (the
-    reference's) and whose layers are the stubs; its kernels import the kit's autograder."""
-    kit = tmp_path / "kit"
-    shutil.copytree(student_kit, kit, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
-    shutil.copy(REFERENCE_LIB / "activations.py", kit / "cs231n_lib" / "activations.py")
-    folder = kit / "assignments" / "01_activations"
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
-        "from autograder.notebook import setup, check\nQUICK = setup()",
-        'check("sigmoid_forward")',
-        'check("affine_forward")',
-    )])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, folder / "try_checks.ipynb")
-    settings = tmp_path / "settings"  # no autosave (the test saves nothing), no news pop-up
+@contextlib.contextmanager
+def jupyterlab(kit, tmp_path):
+    """JupyterLab 4 on 127.0.0.1 serving ``kit``, whose kernels import the kit's autograder; no
+    autosave (a test decides what is saved), no news pop-up, every cell rendered."""
+    settings = tmp_path / "settings"
     for plugin, values in [("docmanager-extension/plugin", {"autosave": False}),
-                           ("apputils-extension/notification", {"fetchNews": "false"})]:
+                           ("apputils-extension/notification", {"fetchNews": "false"}),
+                           ("notebook-extension/tracker", {"windowingMode": "none"})]:
         path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
@@ -72,14 +63,14 @@ def lab(student_kit, tmp_path):
     log = open(tmp_path / "lab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={kit}", "--ServerApp.open_browser=False",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={kit}", "--ServerApp.open_browser=False",
          f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", f"--LabApp.user_settings_dir={settings}",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
          *(["--allow-root"] if os.geteuid() == 0 else [])],
         cwd=kit, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while True:
             try:
                 urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
@@ -88,8 +79,7 @@ def lab(student_kit, tmp_path):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
                 time.sleep(0.3)
-        yield {"url": url, "token": token, "notebook": folder / "try_checks.ipynb", "runtime": runtime,
-               "shots": tmp_path}
+        yield {"url": url, "token": token, "runtime": runtime}
     finally:
         server.terminate()
         try:
@@ -100,35 +90,70 @@ def lab(student_kit, tmp_path):
         log.close()
 
 
-def test_a_failing_check_shows_one_line_and_a_passing_one_its_success(lab, tmp_path, monkeypatch):
+@contextlib.contextmanager
+def browser_page(tmp_path):
+    """A page of a real headless Chromium (Debian's) with an empty profile."""
     from playwright.sync_api import sync_playwright
 
-    from autograder.course import pack
-
-    saved = lab["notebook"].stat().st_mtime
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
             viewport={"width": 1280, "height": 900})
         try:
             page = browser.pages[0] if browser.pages else browser.new_page()
-            page.set_default_timeout(45_000)
-            page.goto(f"{lab['url']}/lab/tree/assignments/01_activations/try_checks.ipynb?token={lab['token']}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell")
-            page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for()  # the kernel is up
-            # Run > Run All Cells, as a student would
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            failed = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-            failed.first.wait_for()
-            page.get_by_text("passed sigmoid_forward").wait_for()
-            page.screenshot(path=str(lab["shots"] / "checks.png"), full_page=True)
-
-            cells = page.locator(".jp-Notebook .jp-CodeCell")
-            passing = cells.nth(1).locator(".jp-OutputArea").inner_text().strip()
-            failing = cells.nth(2).locator(".jp-OutputArea").inner_text().strip()
+            page.set_default_timeout(60_000)
+            yield page
         finally:
             browser.close()
+
+
+def open_and_run_all(page, lab, notebook):
+    page.goto(f"{lab['url']}/lab/tree/{notebook}?token={lab['token']}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for()  # the kernel is up
+    # Run > Run All Cells, as a student would
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def kit_with(student_kit, tmp_path, modules):
+    """A copy of the kit with ``modules`` of cs231n_lib replaced by the reference's."""
+    kit = tmp_path / "kit"
+    shutil.copytree(student_kit, kit, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
+    for name in modules:
+        shutil.copy(REFERENCE_LIB / f"{name}.py", kit / "cs231n_lib" / f"{name}.py")
+    return kit
+
+
+@pytest.fixture
+def lab(student_kit, tmp_path):
+    """JupyterLab serving a kit whose activations are implemented (the reference's) and whose
+    layers are the stubs, with a notebook of two checks."""
+    kit = kit_with(student_kit, tmp_path, ["activations"])
+    folder = kit / "assignments" / "01_activations"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "from autograder.notebook import setup, check\nQUICK = setup()",
+        'check("sigmoid_forward")',
+        'check("affine_forward")',
+    )])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / "try_checks.ipynb")
+    with jupyterlab(kit, tmp_path) as server:
+        yield {**server, "notebook": folder / "try_checks.ipynb", "shots": tmp_path}
+
+
+def test_a_failing_check_shows_one_line_and_a_passing_one_its_success(lab, tmp_path, monkeypatch):
+    from autograder.course import pack
+
+    saved = lab["notebook"].stat().st_mtime
+    with browser_page(tmp_path) as page:
+        open_and_run_all(page, lab, "assignments/01_activations/try_checks.ipynb")
+        page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first.wait_for()
+        page.get_by_text("passed sigmoid_forward").wait_for()
+        page.screenshot(path=str(lab["shots"] / "checks.png"))
+        cells = page.locator(".jp-Notebook .jp-CodeCell")
+        passing = cells.nth(1).locator(".jp-OutputArea").inner_text().strip()
+        failing = cells.nth(2).locator(".jp-OutputArea").inner_text().strip()
     assert passing == "passed sigmoid_forward: 1/1 points"
     assert failing == "affine_forward failed: layers.affine_forward is not implemented yet (at layers.py:30)", failing
     for frame in ("Traceback", "autograder", "File ", "notebook.py", "---->"):
@@ -140,3 +165,31 @@ def test_a_failing_check_shows_one_line_and_a_passing_one_its_success(lab, tmp_p
     said = pack.kernel_warning(lab["notebook"])
     assert said and "its kernel ran code at" in said and "after the file was last saved" in said
     assert pack.kernel_warning(pathlib.Path(REFERENCE_LIB / "layers.py")) is None
+
+
+def test_a_released_notebook_runs_clean_with_a_progress_widget_and_plots(student_kit, tmp_path):
+    """Notebook 00 as released, against a finished library: Run All Cells gives no error, the
+    Solver's tqdm bar is a widget and the plots are images (screenshots in tmp_path)."""
+    kit = kit_with(student_kit, tmp_path, [p.stem for p in REFERENCE_LIB.glob("*.py")])
+    notebook = kit / "assignments" / "00_gradients" / "00_gradients.ipynb"
+    code_cells = sum(1 for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code" and c.source.strip())
+    with jupyterlab(kit, tmp_path) as lab, browser_page(tmp_path) as page:
+        open_and_run_all(page, lab, "assignments/00_gradients/00_gradients.ipynb")
+        page.wait_for_function(
+            """n => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                   .filter(e => /\\[\\d+\\]/.test(e.textContent)).length >= n""", arg=code_cells,
+            polling=500, timeout=240_000)
+        page.screenshot(path=str(tmp_path / "notebook00.png"))
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        shown_errors = [errors.nth(i).inner_text()[:300] for i in range(errors.count())]
+        images = page.locator(".jp-OutputArea-output img")
+        widget = page.locator(".jp-OutputArea-output .widget-hprogress")  # ipywidgets 8's progress bar
+        n_images, n_widgets = images.count(), widget.count()
+        if n_images:
+            images.last.screenshot(path=str(tmp_path / "plot.png"))
+        if n_widgets:
+            widget.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / "progress.png"))
+    assert not shown_errors
+    assert n_images >= 3  # the notebook's figures, drawn as images
+    assert n_widgets >= 1  # tqdm.auto drew its bar with ipywidgets, not as text
