@@ -44,6 +44,36 @@ def test_the_release_manifest_is_current(fresh):
         f"run `make release`: {release.MANIFEST} is stale"
 
 
+def test_the_gradebook_knows_every_assignment_with_its_graded_cells_and_hidden_tests(generated_release, fresh):
+    """`nbgrader autograde` needs the assignments, their graded cells and the source of each
+    locked cell (hidden tests included) in the course's gradebook: release generates it
+    (tests/test_exchange.py releases into a course folder and grades), and writes it only
+    into a course folder, never into a kit (it holds the hidden test cells)."""
+    assert not (fresh / "gradebook.db").exists()
+    from nbgrader.api import Gradebook
+
+    from autograder.course import nbcourse
+
+    master = {}  # (assignment, grade_id) -> (points, source) from the instructor's notebooks
+    for assignment in nbcourse.assignment_ids(SOLUTIONS):
+        nb = json.loads((SOLUTIONS / assignment / f"{assignment}.ipynb").read_text())
+        for cell in nb["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if meta.get("grade"):
+                source = "".join(cell["source"]) if meta.get("locked") else None  # answers are cleared
+                master[assignment, meta["grade_id"]] = (meta["points"], source)
+    recorded = {}
+    with Gradebook(f"sqlite:///{generated_release / 'gradebook.db'}") as gb:
+        assert sorted(a.name for a in gb.assignments) == nbcourse.assignment_ids(SOLUTIONS)
+        for a in gb.assignments:
+            assert [n.name for n in a.notebooks] == [a.name]
+            sources = {c.name: c.source if c.locked else None for c in a.notebooks[0].source_cells}
+            for cell in a.notebooks[0].grade_cells:
+                recorded[a.name, cell.name] = (cell.max_score, sources[cell.name])
+    assert recorded == master
+    assert any("### BEGIN HIDDEN TESTS" in (source or "") for _, source in recorded.values())
+
+
 def test_opening_a_notebook_in_jupyterlab_does_not_make_it_stale(fresh, tmp_path):
     """JupyterLab fills in language_info when a notebook is opened, and running it adds outputs
     and execution counts: still current. A changed cell source is stale."""

@@ -34,8 +34,11 @@ def checkout(pristine, tmp_path, monkeypatch):
     """A folder released last time exactly as ``pristine``; releasing again skips nbgrader."""
     out = tmp_path / "checkout"
     shutil.copytree(pristine, out)
-    monkeypatch.setattr(release, "release_notebooks",
-                        lambda solutions, target: shutil.copytree(pristine / "assignments", target))
+
+    def release_notebooks(solutions, target, gradebook=None, gradebook_out=None):
+        shutil.copytree(pristine / "assignments", target)  # not a course folder: no gradebook
+
+    monkeypatch.setattr(release, "release_notebooks", release_notebooks)
     return out
 
 

@@ -1,8 +1,9 @@
 """A throw-away nbgrader course folder, driven exactly as an instructor drives nbgrader.
 
-Used by the nbgrader agreement test and the grading benchmark:
-``make_course`` releases with ``nbgrader generate_assignment``, ``add_submission`` lays
-out submitted/<student>/<assignment>/{notebook, cs231n_lib/}, ``autograde`` runs
+Used by release, the nbgrader tests and the grading benchmark: ``make_course`` releases
+with ``nbgrader generate_assignment`` (which also records every assignment in the
+course's gradebook), ``add_submission`` lays out
+submitted/<student>/<assignment>/{notebook, cs231n_lib/}, ``autograde`` runs
 ``nbgrader autograde``, and ``nbgrader_scores`` reads the gradebook.
 """
 
@@ -10,11 +11,14 @@ import os
 import pathlib
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 
 ROOT_CONFIG = pathlib.Path(__file__).resolve().parents[2] / "nbgrader_config.py"
 ASSIGNMENT_DIR = re.compile(r"^\d\d_\w+$")
+ASSIGNMENT_GLOB = "[0-9][0-9]_*"  # the same folders, as nbgrader matches them: one process for all
+GRADEBOOK = "gradebook.db"  # nbgrader's default database, in the course folder
 
 
 class NbgraderError(Exception):
@@ -38,14 +42,40 @@ def nbgrader(course, *args):
     return done
 
 
-def make_course(folder, solutions):
-    """Copy the instructor's source into ``folder`` and generate every assignment there."""
+def copy_gradebook(source, target):
+    """Copy the sqlite database ``source`` onto ``target`` in one transaction (sqlite's backup),
+    so that a reader of ``target`` sees the old gradebook or the new one, never half of each."""
+    src = sqlite3.connect(pathlib.Path(source).resolve().as_uri() + "?mode=ro", uri=True)  # never creates it
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def make_course(folder, solutions, gradebook=None):
+    """Copy the instructor's source into ``folder`` and generate every assignment there.
+
+    ``nbgrader generate_assignment`` records each assignment, its notebooks and graded
+    cells in ``folder/gradebook.db``; with ``gradebook`` (an existing course's gradebook)
+    it starts from a copy of that one, so nbgrader updates it as it would the course's own
+    (refusing, for example, to remove cells that have submissions)."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT_CONFIG, folder / "nbgrader_config.py")
     shutil.copytree(solutions, folder / "solutions", ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    for assignment in assignment_ids(folder / "solutions"):
-        nbgrader(folder, "generate_assignment", assignment, "--force")
+    if gradebook is not None and pathlib.Path(gradebook).is_file():
+        copy_gradebook(gradebook, folder / GRADEBOOK)
+    expected = assignment_ids(folder / "solutions")
+    if expected:
+        nbgrader(folder, "generate_assignment", ASSIGNMENT_GLOB, "--force")
+    released = assignment_ids(folder / "assignments") if (folder / "assignments").is_dir() else []
+    if released != expected:
+        raise NbgraderError(f"nbgrader generate_assignment released {', '.join(released) or 'nothing'}; "
+                            f"expected {', '.join(expected)}")
     return folder
 
 

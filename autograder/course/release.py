@@ -5,6 +5,13 @@
   (signatures, docstrings, provided code) is copied as it is.
 * ``assignments/``: the master notebooks go through the real ``nbgrader generate_assignment``
   in a temporary course folder, which strips solution cells and hidden tests.
+* ``gradebook.db``: nbgrader's gradebook, in a course folder (one with ``nbgrader_config.py``,
+  as a clone of this repository). generate_assignment records
+  every assignment there (its notebooks, graded cells and their hidden tests), which
+  ``nbgrader autograde`` needs; it runs on a copy of the course's gradebook, which
+  replaces the gradebook once the release is written, so nbgrader's own rules apply (it
+  refuses to add or remove cells of a notebook that has submissions) and a refused
+  release changes nothing.
 
 Release never silently overwrites work. Everything is generated into a temporary folder
 first; ``.release-manifest.json`` beside the released folders records what release wrote
@@ -114,21 +121,24 @@ def release_library(source, target):
         (target / path.name).write_text(stub_module(path.read_text(), path.stem, owner, path))
 
 
-def release_notebooks(solutions, target):
-    """Run nbgrader generate_assignment for every assignment; write them under ``target``."""
+def release_notebooks(solutions, target, gradebook=None, gradebook_out=None):
+    """Run nbgrader generate_assignment for every assignment; write them under ``target``,
+    and the gradebook that knows them (updated from ``gradebook``, if given) to ``gradebook_out``."""
     for assignment in course.assignment_ids(solutions):
         if (solutions / assignment / "cs231n_lib").exists():
             raise ReleaseError(f"{solutions / assignment} holds a cs231n_lib: nbgrader autograde would "
                                "replace each student's library with it; keep it in solutions/cs231n_lib")
     with tempfile.TemporaryDirectory(prefix="cs231n-release-") as tmp:
         try:
-            released = course.make_course(tmp, solutions) / "assignments"
+            folder = course.make_course(tmp, solutions, gradebook=gradebook)
         except course.NbgraderError as exc:
             raise ReleaseError(str(exc)) from None
         if target.exists():
             shutil.rmtree(target)
-        released.mkdir(exist_ok=True)
-        shutil.copytree(released, target)
+        (folder / "assignments").mkdir(exist_ok=True)
+        shutil.copytree(folder / "assignments", target)
+        if gradebook_out is not None and (folder / course.GRADEBOOK).is_file():
+            course.copy_gradebook(folder / course.GRADEBOOK, gradebook_out)
 
 
 # --- What a student could lose: functions of a module, cell sources of a notebook ----------
@@ -369,12 +379,22 @@ def manifest_text(out):
     return json.dumps({"about": about, "files": files}, indent=1, sort_keys=True) + "\n"
 
 
-def generate(solutions, staging):
-    """Write the whole release (both folders and the manifest) into the empty folder ``staging``."""
+def generate(solutions, staging, gradebook=None):
+    """Write the whole release (both folders, the manifest and the gradebook that knows every
+    assignment, updated from ``gradebook`` if given) into the empty folder ``staging``."""
     solutions, staging = pathlib.Path(solutions), pathlib.Path(staging)
     release_library(solutions / "cs231n_lib", staging / "cs231n_lib")
-    release_notebooks(solutions, staging / "assignments")
+    release_notebooks(solutions, staging / "assignments", gradebook, staging / course.GRADEBOOK)
     (staging / MANIFEST).write_text(manifest_text(staging))
+
+
+def _state(path):
+    """What tells whether a file changed meanwhile: None when it is not there."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_size, info.st_mtime_ns
 
 
 def plan(out, staging):
@@ -412,21 +432,34 @@ def release(solutions, out, force=False, log=print, generated=None):
     """Regenerate ``out/cs231n_lib``, ``out/assignments`` and ``out/.release-manifest.json``
     from ``solutions``. Raises ReleaseRefused, writing nothing, when a released file holds
     work done since the last release, unless ``force``; files release did not make stay.
-    ``generated`` is a folder ``generate`` already wrote from ``solutions``, to reuse."""
+    ``generated`` is a folder ``generate`` already wrote from ``solutions``, to reuse.
+
+    When ``out`` is an nbgrader course (it holds ``nbgrader_config.py``), its gradebook is
+    replaced by the one generated from it, which knows every assignment (with ``generated``,
+    made without it, only when the course has no gradebook yet). Other folders (a student
+    kit, a demo) get no gradebook: it holds the hidden tests' cells."""
     solutions, out = pathlib.Path(solutions), pathlib.Path(out)
+    gradebook = out / course.GRADEBOOK
+    record = (out / "nbgrader_config.py").is_file() and not (generated and gradebook.exists())
     with tempfile.TemporaryDirectory(prefix="cs231n-release-") as tmp:
         staging = pathlib.Path(generated) if generated else pathlib.Path(tmp) / "out"
+        before = _state(gradebook)
         if not generated:
-            generate(solutions, staging)
+            generate(solutions, staging, gradebook if before else None)
         writes, deletions, lost, kept = plan(out, staging)
         if lost and not force:
             raise ReleaseRefused(lost)
+        if _state(gradebook) != before:
+            raise ReleaseError(f"{gradebook} changed while release ran (is nbgrader running?); nothing was "
+                               "written: run release again")
         for rel in writes:
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(staging / rel, out / rel)
         for rel in deletions:
             (out / rel).unlink()
         shutil.copyfile(staging / MANIFEST, out / MANIFEST)
+        if record and (staging / course.GRADEBOOK).is_file():  # no assignments, no gradebook
+            course.copy_gradebook(staging / course.GRADEBOOK, gradebook)
     for folder in FOLDERS:
         (out / folder).mkdir(parents=True, exist_ok=True)
     for rel, what in lost:
@@ -434,4 +467,5 @@ def release(solutions, out, force=False, log=print, generated=None):
     for rel in kept:
         log(f"left {out / rel} alone: release did not make it")
     log(f"wrote {out / 'cs231n_lib'} (stubs)")
-    log(f"wrote {out / 'assignments'} ({', '.join(course.assignment_ids(solutions))})")
+    recorded = f" and recorded them in nbgrader's {gradebook}" if record else ""
+    log(f"wrote {out / 'assignments'} ({', '.join(course.assignment_ids(solutions))}){recorded}")
