@@ -10,6 +10,8 @@ returns scores (N, C) when y is None and ``(loss, grads)`` otherwise, grads havi
 keys of params. Update rules follow the contract of ``optim``. An ``augment(X_batch, rng)``
 hook (notebook 06) changes every training minibatch before the model sees it. Notebook 07
 adds a moving average of the parameters (``ema_decay``) and snapshots (``snapshot_epochs``).
+Notebook 08 freezes parameters (``frozen``, for transfer learning) and monitors the size of
+the updates (``monitor_updates``).
 """
 
 import copy
@@ -41,6 +43,8 @@ class Solver:
       that reached it; the model's params are set to best_params at the end, and so
       is its normalization state (the running averages in model.bn_params, if any)
     - diverged: True if training stopped because the loss became NaN or inf
+    - update_ratios: with monitor_updates, dict param name -> list with, for every step,
+      ||update|| / ||param before the update|| (Frobenius norms); about 1e-3 is healthy
     - ema_params: with ema_decay, the moving average of the params after the last step
     - snapshots: list of {"epoch": e, "params": copy, "ema_params": copy (with ema_decay)},
       one for each epoch of snapshot_epochs that training finished, in order
@@ -49,7 +53,7 @@ class Solver:
     def __init__(self, model, data, update_rule="sgd", optim_config=None, lr_schedule=None,
                  num_epochs=10, batch_size=100, seed=0, num_train_samples=1000,
                  num_val_samples=None, progress=True, verbose=False, augment=None,
-                 ema_decay=None, snapshot_epochs=None):
+                 ema_decay=None, snapshot_epochs=None, frozen=(), monitor_updates=False):
         """Store the model, the data and the training settings (nothing runs yet).
 
         Inputs:
@@ -75,6 +79,9 @@ class Solver:
           from a copy of the initial params
         - snapshot_epochs: None, or epochs (from 0) at whose end a copy of the params is
           kept in `snapshots`, e.g. ensembles.cycle_end_epochs(num_epochs, cycle_length)
+        - frozen: names of params that are never updated (e.g. all but the top layer's
+          when fine-tuning only the top of a pre-trained network)
+        - monitor_updates: record update_ratios (costs a copy of every param per step)
         """
         if not (hasattr(model, "params") and callable(getattr(model, "loss", None))):
             raise TypeError("model must have a .params dict and a .loss(X, y=None) method")
@@ -110,6 +117,11 @@ class Solver:
         if not all(isinstance(e, (int, np.integer)) and 0 <= e < num_epochs for e in snapshot_epochs):
             raise ValueError(f"snapshot_epochs must be epochs in [0, num_epochs), got {sorted(snapshot_epochs)}")
 
+        frozen = set(frozen)
+        if not frozen <= set(model.params):
+            raise ValueError(f"frozen names {sorted(frozen - set(model.params))} are not params of the model; "
+                             f"it has {sorted(model.params)}")
+
         self.model = model
         self.data = data
         self.update_rule = update_rule
@@ -125,6 +137,8 @@ class Solver:
         self.augment = augment
         self.ema_decay = ema_decay
         self.snapshot_epochs = snapshot_epochs
+        self.frozen = frozen
+        self.monitor_updates = monitor_updates
         self._reset()
 
     def _reset(self):
@@ -135,6 +149,7 @@ class Solver:
         self.best_params = {k: v.copy() for k, v in self.model.params.items()}
         self._best_bn_params = copy.deepcopy(getattr(self.model, "bn_params", None))
         self.diverged = False
+        self.update_ratios = {k: [] for k in self.model.params if k not in self.frozen} if self.monitor_updates else {}
         self.ema_params = None if self.ema_decay is None else self._copy_params()
         self.snapshots = []
         # Each parameter carries its own state (e.g. a velocity), hence its own config.
@@ -188,8 +203,15 @@ class Solver:
                         "rate is probably too large.", RuntimeWarning, stacklevel=3)
                     return False
                 for k in self.model.params:
+                    if k in self.frozen:
+                        continue
+                    # A copy: an update rule may change w in place.
+                    before = self.model.params[k].copy() if self.monitor_updates else None
                     self.model.params[k], self.optim_configs[k] = self.update_rule(
                         self.model.params[k], grads[k], self.optim_configs[k])
+                    if before is not None:
+                        step = np.linalg.norm(self.model.params[k] - before)
+                        self.update_ratios[k].append(float(step / max(np.linalg.norm(before), 1e-12)))
                 if self.ema_decay is not None:
                     self.ema_params = ensembles.ema_update(self.ema_params, self.model.params, self.ema_decay)
         return True
@@ -202,6 +224,15 @@ class Solver:
         if self.ema_params is not None:
             snapshot["ema_params"] = {k: np.array(v, copy=True) for k, v in self.ema_params.items()}
         self.snapshots.append(snapshot)
+
+    def plot_update_ratios(self, ax=None, title="Update size / parameter size"):
+        """Plot update_ratios of the weight matrices (params named W...) per step, on a log
+        scale, with the healthy 1e-3 marked; needs monitor_updates=True. Returns the Axes."""
+        from .plotting import plot_update_ratios
+
+        if not self.monitor_updates:
+            raise ValueError("update ratios are recorded only with Solver(..., monitor_updates=True)")
+        return plot_update_ratios(self.update_ratios, ax=ax, title=title)
 
     def train(self):
         """Run the optimization; the model ends with the params of the best epoch.

@@ -10,6 +10,7 @@ Each module follows one notebook:
 * ``optim`` (all but ``sgd``), ``schedules`` and ``second_order`` -- 05_optimizers
 * ``regularization`` and ``augmentation`` -- 06_regularization
 * ``ensembles`` -- 07_ensembles
+* ``tuning`` -- 08_babysitting
 
 ``data``, ``solver``, ``fc_net`` and ``plotting`` are provided code that the notebooks
 build on, as are ``optim.sgd`` and ``second_order.line_search``; you do not need to

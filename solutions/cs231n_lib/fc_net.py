@@ -274,3 +274,20 @@ class FullyConnectedNet:
             # Below 2**32, so that a dropout layer written with np.random.seed(seed) works too.
             seed = int(self.dropout_rng.integers(2**32))
         return {**self.dropout_param, "seed": seed}
+
+    def replace_top_layer(self, num_classes, weight_scale=1e-2, seed=0):
+        """Transfer learning: a fresh output layer for a new task with ``num_classes``
+        classes; every other parameter keeps the values it learned.
+
+        W{L} gets shape (last hidden width, num_classes), drawn as in __init__ from a
+        generator seeded by ``seed``, and b{L} zeros. Returns the names of the new params
+        (["W{L}", "b{L}"]), e.g. to train only them: Solver(..., frozen=every other name).
+        """
+        if not _is_positive_int(num_classes):
+            raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+        L = self.num_layers
+        fan_in = self.params[f"W{L}"].shape[0]
+        W = np.asarray(_weight_initializer(weight_scale)(fan_in, num_classes, np.random.default_rng(seed)))
+        self.params[f"W{L}"] = W.astype(self.dtype)
+        self.params[f"b{L}"] = np.zeros(num_classes, dtype=self.dtype)
+        return [f"W{L}", f"b{L}"]

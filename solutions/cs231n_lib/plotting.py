@@ -159,3 +159,36 @@ def show_histograms(arrays, bins=50, value_range=None, ncols=5,
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_update_ratios(update_ratios, ax=None, smooth=10, title="Update size / parameter size"):
+    """The training monitor of notebook 08: ||update|| / ||param|| per step for each weight
+    matrix, on a log scale, with the rule-of-thumb healthy value 1e-3 marked.
+
+    Inputs:
+    - update_ratios: dict param name -> list of ratios per step (Solver.update_ratios);
+      only the weight matrices (names starting with "W") are drawn
+    - ax: Axes to draw on (None: a new figure)
+    - smooth: window of the moving average drawn over the noisy ratios
+    - title: title of the axes
+
+    Returns:
+    - ax: the matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    names = sorted((k for k in update_ratios if k.startswith("W")), key=lambda k: (len(k), k))
+    for i, name in enumerate(names):
+        ratios = np.asarray(update_ratios[name], dtype=float)
+        if smooth and smooth > 1 and len(ratios) >= smooth:
+            ax.plot(np.arange(len(ratios)), ratios, color=f"C{i}", alpha=0.2, linewidth=0.8)
+            ax.plot(np.arange(smooth - 1, len(ratios)), _moving_average(ratios, smooth), color=f"C{i}",
+                    label=f"{name} (layer {name[1:]})")
+        else:
+            ax.plot(ratios, color=f"C{i}", label=f"{name} (layer {name[1:]})")
+    ax.axhline(1e-3, color="grey", linestyle=":", label="1e-3, the rule of thumb")
+    ax.set(yscale="log", xlabel="iteration", ylabel="||update|| / ||W||", title=title)
+    ax.legend()
+    return ax

@@ -1,0 +1,408 @@
+"""Hidden checks for 08_babysitting: the sanity checks, the loss-curve diagnosis and the
+searches on random inputs (class counts, tolerances, loss curves of random shapes and
+scales, search spaces of 1 to 3 hyperparameters with random ranges and budgets), compared
+with the reference where the answer is deterministic and tested statistically where it is
+random, with the visible checks' tolerances.
+
+Instructor-only: this folder is never released.
+"""
+
+import numpy as np
+
+from autograder.checks.nb08_babysitting import (
+    diagnosis_matches, grid_matches, initial_loss_case, log_values_uniform, narrowed, overfit, random_configs_match,
+    random_labels_task, searched, seeded, drawn)
+from autograder.mutation import Alternative, Mutant
+from autograder.registry import CheckFailed, check
+
+A = "08_babysitting"
+
+
+def random_space(rng, d):
+    """d hyperparameters with random ranges; the first on a log scale, the others on either."""
+    space = {}
+    for i in range(d):
+        if i == 0 or rng.random() < 0.5:
+            low = 10.0 ** rng.uniform(-7, -1)
+            space[f"h{i}"] = ("log", float(low), float(low * 10.0 ** rng.uniform(1, 5)))
+        else:
+            low = float(rng.uniform(-2, 1))
+            space[f"h{i}"] = ("linear", low, float(low + rng.uniform(0.1, 3)))
+    return space
+
+
+@check(A, points=2, tags=["tuning.initial_loss_check", "tuning.overfit_small_subset"], hidden=True)
+def sanity_checks_hidden(lib, rng):
+    for where in ("inside", "above", "below", "inside"):  # the tolerance, on either side
+        C = int(rng.integers(2, 200))
+        tol = float(rng.uniform(0.05, 0.5))
+        factor = float({"inside": rng.uniform(1 - 0.9 * tol, 1 + 0.9 * tol), "above": rng.uniform(1 + 1.1 * tol, 3),
+                        "below": rng.uniform(0.1, 1 - 1.1 * tol)}[where])
+        ok, label = initial_loss_case(lib, float(np.log(C) * factor), C, tol)
+        if ok != (abs(factor - 1) <= tol):
+            raise CheckFailed(f"{label}: ok is {ok}, but the loss is {abs(factor - 1):.0%} away from log({C}) and "
+                              f"the tolerance is {tol:.0%}")
+    num_examples, seed = int(rng.integers(20, 51)), int(rng.integers(2**31))
+    data = random_labels_task(seed % 1000, n=int(rng.integers(80, 200)))
+    label = (f"overfit_small_subset(a net with reg=2.0, random labels, num_examples={num_examples}, num_epochs=200, "
+             f"seed={seed})")
+    _, acc, losses = overfit(lib, data, num_examples, seed, label, reg=2.0, hidden=48, num_epochs=200)
+    if acc != 1.0:
+        raise CheckFailed(f"{label}: train_acc is {acc:.3f}; a network this size memorises {num_examples} examples "
+                          "once its regularization is off")
+
+
+@check(A, points=2, tags=["tuning.diagnose_learning_rate", "tuning.coarse_to_fine"], hidden=True)
+def diagnosis_hidden(lib, ref, rng):
+    for i, kind in enumerate([0, 0, 1, 2, 3, int(rng.integers(4))]):
+        n = int(rng.integers(20, 400))
+        t = np.arange(n)
+        # The first history is a loss of small scale: what counts is the relative decrease.
+        scale = 10.0 ** (rng.uniform(-3, -1.5) if i == 0 else rng.uniform(-3, 2))
+        noise = rng.uniform(0, 0.02) * rng.standard_normal(n)
+        if kind == 0:
+            what, h = "a falling loss", np.exp(-t / rng.uniform(n / 8, n / 2)) + rng.uniform(0.05, 0.5) + noise
+        elif kind == 1:
+            what, h = "a loss that barely moves", 1 - rng.uniform(0, 0.03) * t / n + noise
+        elif kind == 2:
+            what, h = "a growing loss", np.exp(t / rng.uniform(n / 8, n / 2)) + noise
+        else:
+            what, h = "a loss that ends in NaN", np.append(1 - 0.3 * t / n + noise, np.nan)
+        min_decrease = float(rng.uniform(0.01, 0.3))
+        h = scale * h
+        want = ref.tuning.diagnose_learning_rate(list(h), min_decrease)
+        diagnosis_matches(lib, f"{what}, {len(h)} steps, of scale {scale:.3g}", h, min_decrease, want)
+
+    # Coarse to fine on a random search's trials, ties impossible, a few NaNs among them.
+    for d in (1, 3):
+        space = random_space(rng, d)
+        n = int(rng.integers(8, 30))
+        trials = []
+        for i in range(n):
+            config = {name: float(np.exp(rng.uniform(np.log(lo), np.log(hi))) if s == "log" else rng.uniform(lo, hi))
+                      for name, (s, lo, hi) in space.items()}
+            trials.append((config, float("nan") if rng.random() < 0.15 else float(rng.random())))
+        top_k = int(rng.integers(2, 6))
+        if sum(np.isfinite(s) for _, s in trials) < top_k:
+            continue
+        want = ref.tuning.coarse_to_fine(trials, space, top_k)
+        narrowed(lib, trials, space, top_k, f"coarse_to_fine({n} random trials, {d} hyperparameters, top_k={top_k})",
+                 {name: want[name][1:] for name in space})
+
+
+@check(A, points=2, tags=["tuning.log_uniform", "tuning.random_search", "tuning.grid_search"], hidden=True)
+def search_hidden(lib, rng):
+    low = float(10.0 ** rng.uniform(-8, 2))
+    high = float(low * 10.0 ** rng.uniform(0.5, 6))
+    label = f"log_uniform(rng, {low:.4g}, {high:.4g}, size=(100, 80))"
+    values = drawn(lib, int(rng.integers(2**31)), low, high, (100, 80), label)
+    log_values_uniform(label, values.ravel(), low, high)
+
+    d = int(rng.integers(1, 4))
+    space = random_space(rng, d)
+    text = ", ".join(f"{n}: {s} {lo:.3g}..{hi:.3g}" for n, (s, lo, hi) in space.items())
+    label = f"random_search(objective, {{{text}}}, 1000)"
+    configs, _, recorder = searched(lib, "random_search", space, 1000, label, seed=int(rng.integers(2**31)))
+    if len(recorder.calls) != 1000:
+        raise CheckFailed(f"{label} called objective {len(recorder.calls)} times; the budget is 1000 trials")
+    random_configs_match(label, configs, space)
+    seeded(lib, "random_search", space, f"random_search(objective, {{{text}}}, 4, seed=7 or 8)")
+
+    for d in (1, 2, 3):
+        space = random_space(rng, d)
+        budget = int(rng.integers(2**d, 6**d))
+        text = ", ".join(f"{n}: {s} {lo:.3g}..{hi:.3g}" for n, (s, lo, hi) in space.items())
+        label = f"grid_search(objective, {{{text}}}, {budget})"
+        configs, _, _ = searched(lib, "grid_search", space, budget, label)
+        grid_matches(label, configs, space, budget)
+    space = random_space(rng, 3)
+    for k in (3, 5):  # budgets that are exact cubes: where float roots fall short
+        label = f"grid_search(objective, 3 hyperparameters, {k**3})"
+        configs, _, _ = searched(lib, "grid_search", space, k**3, label)
+        grid_matches(label, configs, space, k**3)
+
+
+# Realistic bugs, each a small change to the reference: tests/test_checks.py asserts that
+# every check named in `breaks` fails when the bug is applied.
+MUTANTS = [
+    Mutant("initial_loss_log10", "tuning", "expected = float(np.log(num_classes))",
+           "expected = float(np.log10(num_classes))", ("initial_loss_check", "sanity_checks_hidden")),
+    Mutant("initial_loss_one_sided_tolerance", "tuning", "ok = bool(abs(loss - expected) <= rel_tol * expected)",
+           "ok = bool(loss - expected <= rel_tol * expected)", ("initial_loss_check", "sanity_checks_hidden")),
+    Mutant("initial_loss_absolute_tolerance", "tuning", "ok = bool(abs(loss - expected) <= rel_tol * expected)",
+           "ok = bool(abs(loss - expected) <= rel_tol)", ("initial_loss_check", "sanity_checks_hidden")),
+    Mutant("overfit_keeps_regularization", "tuning", "reg, model.reg = model.reg, 0.0", "reg = model.reg",
+           ("overfit_small_subset", "sanity_checks_hidden")),
+    Mutant("overfit_accuracy_on_all_training_data", "tuning",
+           "train_acc = float(np.mean(np.argmax(model.loss(X[indices]), axis=1) == y[indices]))",
+           "train_acc = float(np.mean(np.argmax(model.loss(X), axis=1) == y))",
+           ("overfit_small_subset", "sanity_checks_hidden")),
+    Mutant("overfit_with_replacement", "tuning", "indices = rng.choice(len(X), size=num_examples, replace=False)",
+           "indices = rng.choice(len(X), size=num_examples)", ("overfit_small_subset",)),
+    Mutant("overfit_always_the_first_examples", "tuning",
+           "indices = rng.choice(len(X), size=num_examples, replace=False)", "indices = np.arange(num_examples)",
+           ("overfit_small_subset",)),
+    Mutant("overfit_minibatches_of_ten", "tuning", "num_epochs=num_epochs, batch_size=num_examples",
+           "num_epochs=num_epochs, batch_size=10", ("overfit_small_subset", "sanity_checks_hidden")),
+    Mutant("diagnose_nan_not_detected", "tuning", "    if not np.all(np.isfinite(losses)):\n",
+           "    if np.any(np.isinf(losses)):\n", ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_verdicts_swapped", "tuning",
+           '        if last > first:\n            verdict = "too large"\n'
+           '        elif (first - last) / first < min_decrease:\n            verdict = "too small"\n',
+           '        if last > first:\n            verdict = "too small"\n'
+           '        elif (first - last) / first < min_decrease:\n            verdict = "too large"\n',
+           ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_threshold_inverted", "tuning", "elif (first - last) / first < min_decrease:",
+           "elif (first - last) / first > min_decrease:", ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_absolute_decrease", "tuning", "elif (first - last) / first < min_decrease:",
+           "elif first - last < min_decrease:", ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_last_value_only", "tuning", "first, last = losses[:window].mean(), losses[-window:].mean()",
+           "first, last = losses[0], losses[-1]", ("diagnose_learning_rate",)),
+    Mutant("log_uniform_is_uniform", "tuning", "out = 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)",
+           "out = rng.uniform(low, high, size=size)", ("log_uniform", "random_search", "search_hidden")),
+    Mutant("log_uniform_natural_log_base_10_power", "tuning",
+           "out = 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)",
+           "out = 10.0 ** rng.uniform(np.log(low), np.log(high), size=size)",
+           ("log_uniform", "random_search", "search_hidden")),
+    Mutant("log_uniform_base_10_log_natural_power", "tuning",
+           "out = 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)",
+           "out = np.exp(rng.uniform(np.log10(low), np.log10(high), size=size))",
+           ("log_uniform", "random_search", "search_hidden")),
+    Mutant("log_uniform_global_random_state", "tuning",
+           "out = 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)",
+           "out = 10.0 ** np.random.uniform(np.log10(low), np.log10(high), size=size)",
+           ("log_uniform", "random_search", "search_hidden")),
+    Mutant("random_search_unseeded", "tuning", "    rng = np.random.default_rng(seed)\n    trials = []\n",
+           "    rng = np.random.default_rng()\n    trials = []\n", ("random_search", "search_hidden")),
+    Mutant("random_search_log_scale_ignored", "tuning", '            if scale == "log":\n                config',
+           '            if scale == "lg":\n                config', ("random_search", "search_hidden")),
+    Mutant("random_search_one_config_for_every_trial", "tuning",
+           "    for _ in range(num_trials):\n        config = {}\n        for name, (scale, low, high) in space.items():\n"
+           "            if scale == \"log\":\n                config[name] = log_uniform(rng, low, high)\n"
+           "            else:\n                config[name] = float(rng.uniform(low, high))\n",
+           "    config = {}\n    for name, (scale, low, high) in space.items():\n"
+           "        if scale == \"log\":\n            config[name] = log_uniform(rng, low, high)\n"
+           "        else:\n            config[name] = float(rng.uniform(low, high))\n"
+           "    for _ in range(num_trials):\n", ("random_search", "search_hidden")),
+    Mutant("random_search_one_draw_for_all_hyperparameters", "tuning",
+           "        config = {}\n        for name, (scale, low, high) in space.items():\n"
+           "            if scale == \"log\":\n                config[name] = log_uniform(rng, low, high)\n"
+           "            else:\n                config[name] = float(rng.uniform(low, high))\n",
+           "        config, u = {}, rng.random()\n        for name, (scale, low, high) in space.items():\n"
+           "            if scale == \"log\":\n                config[name] = float(low * (high / low) ** u)\n"
+           "            else:\n                config[name] = float(low + (high - low) * u)\n",
+           ("random_search", "search_hidden")),
+    Mutant("random_search_one_trial_short", "tuning", "    for _ in range(num_trials):\n        config = {}\n",
+           "    for _ in range(num_trials - 1):\n        config = {}\n", ("random_search", "search_hidden")),
+    Mutant("grid_float_root", "tuning",
+           "    k = 1\n    while (k + 1) ** d <= num_trials:  # integers: a float root would give 3.9999 for 64 ** (1 / 3)\n"
+           "        k += 1\n", "    k = int(num_trials ** (1 / d))\n", ("grid_search", "search_hidden")),
+    Mutant("grid_ignores_the_budget", "tuning",
+           "    while (k + 1) ** d <= num_trials:", "    while k ** d < num_trials:", ("grid_search", "search_hidden")),
+    Mutant("grid_budget_points_per_axis", "tuning",
+           "    k = 1\n    while (k + 1) ** d <= num_trials:  # integers: a float root would give 3.9999 for 64 ** (1 / 3)\n"
+           "        k += 1\n", "    k = num_trials\n", ("grid_search", "search_hidden")),
+    Mutant("grid_linear_on_a_log_scale", "tuning",
+           'axes.append(np.geomspace(low, high, k) if scale == "log" else np.linspace(low, high, k))',
+           "axes.append(np.linspace(low, high, k))", ("grid_search", "search_hidden")),
+    Mutant("grid_without_the_high_end", "tuning",
+           'axes.append(np.geomspace(low, high, k) if scale == "log" else np.linspace(low, high, k))',
+           'axes.append(np.geomspace(low, high, k, endpoint=False) if scale == "log" '
+           'else np.linspace(low, high, k, endpoint=False))', ("grid_search", "search_hidden")),
+    Mutant("coarse_to_fine_worst_trials", "tuning", 'best = np.argsort(-scores, kind="stable")[:top_k]',
+           'best = np.argsort(scores, kind="stable")[:top_k]', ("coarse_to_fine", "diagnosis_hidden")),
+    Mutant("coarse_to_fine_nan_sorts_first", "tuning",
+           '    scores = np.where(np.isnan(scores), -np.inf, scores)\n    best = np.argsort(-scores, kind="stable")[:top_k]',
+           '    best = np.argsort(scores)[::-1][:top_k]', ("coarse_to_fine", "diagnosis_hidden")),
+    Mutant("coarse_to_fine_widens", "tuning", "new_space[name] = (scale, float(min(values)), float(max(values)))",
+           "new_space[name] = (scale, float(min(values)) / 2, float(max(values)) * 2)",
+           ("coarse_to_fine", "diagnosis_hidden")),
+    Mutant("coarse_to_fine_centred_on_the_worst", "tuning",
+           'best = np.argsort(-scores, kind="stable")[:top_k]',
+           'best = np.argsort(np.where(np.isinf(scores), np.inf, scores), kind="stable")[:top_k]',
+           ("coarse_to_fine", "diagnosis_hidden")),
+    Mutant("coarse_to_fine_one_trial_too_many", "tuning", 'best = np.argsort(-scores, kind="stable")[:top_k]',
+           'best = np.argsort(-scores, kind="stable")[:top_k + 1]', ("coarse_to_fine", "diagnosis_hidden")),
+]
+
+
+# Correct code written the ways students write it: tests/test_alternatives.py asserts that
+# each gets full marks on every check of this notebook. Every line here counts as secret in
+# tests/test_release.py, so no line repeats one of the released stubs verbatim.
+ALTERNATIVES = [
+    Alternative("initial_loss_isclose_numpy_scalars", "tuning", '''
+        def initial_loss_check(loss_fn, X, y, num_classes, rel_tol=0.1):  # np.isclose
+            loss, _ = loss_fn(X, y)
+            expected = -np.log(1.0 / num_classes)
+            return loss, expected, np.isclose(loss, expected, rtol=rel_tol, atol=0.0)
+        ''', ("initial_loss_check",)),
+    Alternative("initial_loss_math_log_ratio", "tuning", '''
+        def initial_loss_check(loss_fn, X, y, num_classes, rel_tol=0.1):  # math.log, a ratio
+            import math
+            result = loss_fn(X, y)
+            value = result[0]
+            log_c = math.log(num_classes)
+            return value, log_c, 1 - rel_tol <= value / log_c <= 1 + rel_tol
+        ''', ("initial_loss_check",)),
+    Alternative("overfit_permutation_and_solver_accuracy", "tuning", '''
+        def overfit_small_subset(model, data, num_examples=20, num_epochs=100, update_rule="adam",
+                                 optim_config=None, seed=0):  # a permutation; the Solver's accuracy
+            chosen = np.random.default_rng(seed).permutation(data["X_train"].shape[0])[:num_examples]
+            Xs, ys = data["X_train"][chosen], data["y_train"][chosen]
+            old_reg = model.reg
+            model.reg = 0
+            s = Solver(model, dict(X_train=Xs, y_train=ys, X_val=Xs, y_val=ys), update_rule=update_rule,
+                       optim_config=optim_config or {}, num_epochs=num_epochs, batch_size=len(ys), seed=seed,
+                       progress=False, verbose=False)
+            s.train()
+            model.reg = old_reg
+            return chosen, s.check_accuracy(Xs, ys), s.loss_history
+        ''', ("overfit_small_subset",)),
+    Alternative("overfit_randomstate_loop_accuracy", "tuning", '''
+        def overfit_small_subset(model, data, num_examples=20, num_epochs=100, update_rule="adam",
+                                 optim_config=None, seed=0):  # a RandomState; a counting loop
+            rs = np.random.RandomState(seed)
+            idx = rs.choice(np.arange(len(data["y_train"])), num_examples, replace=False)
+            subset = {"X_train": data["X_train"][idx], "y_train": data["y_train"][idx]}
+            subset["X_val"], subset["y_val"] = subset["X_train"], subset["y_train"]
+            saved = model.reg
+            model.reg = 0.0
+            solver = Solver(model, subset, update_rule=update_rule, optim_config=optim_config,
+                            num_epochs=num_epochs, batch_size=num_examples, seed=seed, progress=False)
+            solver.train()
+            model.reg = saved
+            scores = model.loss(subset["X_train"])
+            correct = 0
+            for i in range(num_examples):
+                if np.argmax(scores[i]) == subset["y_train"][i]:
+                    correct += 1
+            return list(idx), correct / num_examples, list(solver.loss_history)
+        ''', ("overfit_small_subset",)),
+    Alternative("diagnose_python_loop", "tuning", '''
+        def diagnose_learning_rate(loss_history, min_decrease=0.05):  # plain Python
+            import math
+            n = len(loss_history)
+            for value in loss_history:
+                if math.isnan(value) or math.isinf(value):
+                    return "too large"
+            w = n // 10 if n >= 10 else 1
+            start = sum(loss_history[:w]) / w
+            end = sum(loss_history[n - w:]) / w
+            if end > start:
+                return "too large"
+            if start - end < min_decrease * start:
+                return "too small"
+            return "reasonable"
+        ''', ("diagnose_learning_rate",)),
+    Alternative("diagnose_ratio_numpy", "tuning", '''
+        def diagnose_learning_rate(loss_history, min_decrease=0.05):  # the ratio last / first
+            h = np.array(loss_history, dtype=float)
+            if np.isnan(h).any() or np.isinf(h).any():
+                return "too large"
+            k = max(len(h) // 10, 1)
+            ratio = np.mean(h[-k:]) / np.mean(h[:k])
+            if ratio > 1:
+                return "too large"
+            return "too small" if ratio > 1 - min_decrease else "reasonable"
+        ''', ("diagnose_learning_rate",)),
+    Alternative("log_uniform_natural_logs", "tuning", '''
+        def log_uniform(rng, low, high, size=None):  # natural logs and exp
+            if not 0 < low <= high:
+                raise ValueError("need 0 < low <= high")
+            return np.exp(rng.uniform(np.log(low), np.log(high), size))
+        ''', ("log_uniform",)),
+    Alternative("log_uniform_power_of_the_ratio", "tuning", '''
+        def log_uniform(rng, low, high, size=None):  # low * (high / low) ** u
+            if low <= 0 or low > high:
+                raise ValueError("need 0 < low <= high")
+            u = rng.random() if size is None else rng.random(size)
+            return low * (high / low) ** u
+        ''', ("log_uniform",)),
+    Alternative("random_search_columns_first", "tuning", '''
+        def random_search(objective, space, num_trials, seed=0):  # one column per hyperparameter
+            _check_space(space)
+            rng = np.random.default_rng(seed)
+            columns = {}
+            for name, (scale, low, high) in space.items():
+                if scale == "log":
+                    columns[name] = 10 ** rng.uniform(np.log10(low), np.log10(high), num_trials)
+                else:
+                    columns[name] = rng.uniform(low, high, num_trials)
+            results = []
+            for t in range(num_trials):
+                config = {name: columns[name][t] for name in space}
+                results.append((config, objective(config)))
+            return results
+        ''', ("random_search",)),
+    Alternative("random_search_helper_and_log_uniform", "tuning", '''
+        def _draw_config(space, rng):  # one config, every value on its own scale
+            config = {}
+            for name in space:
+                scale, low, high = space[name]
+                config[name] = log_uniform(rng, low, high) if scale == "log" else rng.random() * (high - low) + low
+            return config
+
+        def random_search(objective, space, num_trials, seed=0):  # a helper per config
+            rng = np.random.default_rng(seed)
+            configs = [_draw_config(space, rng) for _ in range(num_trials)]
+            return [(c, objective(c)) for c in configs]
+        ''', ("random_search",)),
+    Alternative("grid_itertools_rounded_root", "tuning", '''
+        def grid_search(objective, space, num_trials):  # itertools.product
+            import itertools
+            d = len(space)
+            k = int(round(num_trials ** (1.0 / d)))
+            while k ** d > num_trials:
+                k -= 1
+            values = []
+            for name, (scale, low, high) in space.items():
+                if scale == "log":
+                    values.append(list(10 ** np.linspace(np.log10(low), np.log10(high), k)))
+                else:
+                    values.append(list(np.linspace(low, high, k)))
+            out = []
+            for combo in itertools.product(*values):
+                config = dict(zip(space.keys(), combo))
+                out.append((config, objective(config)))
+            return out
+        ''', ("grid_search",)),
+    Alternative("grid_recursive", "tuning", '''
+        def _grid_configs(items, k):  # every combination, built one hyperparameter at a time
+            if not items:
+                return [{}]
+            (name, (scale, low, high)), rest = items[0], items[1:]
+            if scale == "log":
+                values = np.exp(np.linspace(np.log(low), np.log(high), k))
+            else:
+                values = low + (high - low) * np.arange(k) / max(k - 1, 1)
+            return [{name: float(v), **tail} for tail in _grid_configs(rest, k) for v in values]
+
+        def grid_search(objective, space, num_trials):  # recursive
+            k = int(num_trials ** (1 / len(space)) + 1e-9)
+            return [(c, objective(c)) for c in _grid_configs(list(space.items()), k)]
+        ''', ("grid_search",)),
+    Alternative("coarse_to_fine_sorted_key", "tuning", '''
+        def coarse_to_fine(trials, space, top_k=3):  # sorted with a key
+            def key(trial):
+                return -np.inf if np.isnan(trial[1]) else trial[1]
+            best = sorted(trials, key=key, reverse=True)[:top_k]
+            result = {}
+            for name in space:
+                values = [config[name] for config, _ in best]
+                result[name] = (space[name][0], min(values), max(values))
+            return result
+        ''', ("coarse_to_fine",)),
+    Alternative("coarse_to_fine_nan_to_num_log_space", "tuning", '''
+        def coarse_to_fine(trials, space, top_k=3):  # np.nan_to_num; log10 on a log scale
+            scores = np.nan_to_num(np.array([t[1] for t in trials], dtype=float), nan=-np.inf)
+            order = np.argsort(scores)[::-1][:top_k]
+            out = {}
+            for name, (scale, low, high) in space.items():
+                v = np.array([trials[i][0][name] for i in order])
+                if scale == "log":
+                    out[name] = (scale, 10 ** np.log10(v).min(), 10 ** np.log10(v).max())
+                else:
+                    out[name] = (scale, v.min(), v.max())
+            return out
+        ''', ("coarse_to_fine",)),
+]
