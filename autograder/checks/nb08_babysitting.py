@@ -129,7 +129,7 @@ def overfit(lib, data, num_examples, seed, label, reg=1.0, hidden=32, num_epochs
     if not isinstance(model, Opaque):
         raise CheckFailed(f"{label}: fc_net.FullyConnectedNet did not build a network")
     result = lib.call("tuning.overfit_small_subset", model, data, num_examples=num_examples,
-                      num_epochs=num_epochs, update_rule="adam", optim_config={"learning_rate": 1e-2}, seed=seed)
+                      num_epochs=num_epochs, learning_rate=0.3, seed=seed)
     indices, train_acc, losses = unpack(label, result, 3)
     indices = as_array(f"{label}: indices", indices, (num_examples,))
     if not np.all(indices == np.round(indices)) or indices.min() < 0 or indices.max() >= len(data["X_train"]):
@@ -149,7 +149,7 @@ def overfit_small_subset(lib):
     data = random_labels_task(1)  # random labels: only memorising fits them
     for num_examples, seed in [(20, 3), (30, 4)]:
         label = (f"overfit_small_subset(a 1-hidden-layer net with reg=1.0, random labels, num_examples="
-                 f"{num_examples}, num_epochs=150, adam 1e-2, seed={seed})")
+                 f"{num_examples}, num_epochs=150, learning_rate=0.3, seed={seed})")
         indices, acc, losses = overfit(lib, data, num_examples, seed, label)
         if acc != 1.0:
             raise CheckFailed(f"{label}: train_acc is {acc:.3f}; a network this size memorises {num_examples} examples "

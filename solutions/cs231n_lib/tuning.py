@@ -67,21 +67,21 @@ def initial_loss_check(loss_fn, X, y, num_classes, rel_tol=0.1):
     return loss, expected, ok
 
 
-def overfit_small_subset(model, data, num_examples=20, num_epochs=100, update_rule="adam",
-                         optim_config=None, seed=0):
+def overfit_small_subset(model, data, num_examples=20, num_epochs=200, learning_rate=0.3, seed=0):
     """The second sanity check: can the model memorise a few training examples?
 
     Picks ``num_examples`` distinct training examples at random (with a generator seeded by
     ``seed``), switches the model's regularization off (model.reg = 0, restored at the end)
-    and trains the model on them alone with the Solver, one full batch per step, for
-    ``num_epochs`` epochs. A working network and training loop reach 100% training accuracy
+    and trains the model on them alone with the Solver and plain SGD (the provided
+    optim.sgd), one full batch per step, for ``num_epochs`` epochs. A working network and training loop reach 100% training accuracy
     on so few examples; if not, something is broken before any tuning makes sense.
 
     Inputs:
     - model: a FullyConnectedNet (trained in place)
     - data: dict with X_train (N, D) and y_train (N,)
     - num_examples: how many examples to memorise, 1 <= num_examples <= N
-    - num_epochs, update_rule, optim_config: passed to the Solver
+    - num_epochs: number of epochs, each one step on all num_examples examples
+    - learning_rate: SGD's learning rate
     - seed: seeds the choice of examples and the Solver
 
     Returns a tuple of:
@@ -97,7 +97,7 @@ def overfit_small_subset(model, data, num_examples=20, num_epochs=100, update_ru
     small = {"X_train": X[indices], "y_train": y[indices], "X_val": X[indices], "y_val": y[indices]}
     reg, model.reg = model.reg, 0.0
     try:
-        solver = Solver(model, small, update_rule=update_rule, optim_config=optim_config,
+        solver = Solver(model, small, update_rule="sgd", optim_config={"learning_rate": learning_rate},
                         num_epochs=num_epochs, batch_size=num_examples, seed=seed, progress=False)
         solver.train()
     finally:

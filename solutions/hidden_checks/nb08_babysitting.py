@@ -245,29 +245,29 @@ ALTERNATIVES = [
             return value, log_c, 1 - rel_tol <= value / log_c <= 1 + rel_tol
         ''', ("initial_loss_check",)),
     Alternative("overfit_permutation_and_solver_accuracy", "tuning", '''
-        def overfit_small_subset(model, data, num_examples=20, num_epochs=100, update_rule="adam",
-                                 optim_config=None, seed=0):  # a permutation; the Solver's accuracy
+        def overfit_small_subset(model, data, num_examples=20, num_epochs=200, learning_rate=0.3,
+                                 seed=0):  # a permutation; the Solver's accuracy
             chosen = np.random.default_rng(seed).permutation(data["X_train"].shape[0])[:num_examples]
             Xs, ys = data["X_train"][chosen], data["y_train"][chosen]
             old_reg = model.reg
             model.reg = 0
-            s = Solver(model, dict(X_train=Xs, y_train=ys, X_val=Xs, y_val=ys), update_rule=update_rule,
-                       optim_config=optim_config or {}, num_epochs=num_epochs, batch_size=len(ys), seed=seed,
-                       progress=False, verbose=False)
+            s = Solver(model, dict(X_train=Xs, y_train=ys, X_val=Xs, y_val=ys), update_rule="sgd",
+                       optim_config=dict(learning_rate=learning_rate), num_epochs=num_epochs, batch_size=len(ys),
+                       seed=seed, progress=False, verbose=False)
             s.train()
             model.reg = old_reg
             return chosen, s.check_accuracy(Xs, ys), s.loss_history
         ''', ("overfit_small_subset",)),
     Alternative("overfit_randomstate_loop_accuracy", "tuning", '''
-        def overfit_small_subset(model, data, num_examples=20, num_epochs=100, update_rule="adam",
-                                 optim_config=None, seed=0):  # a RandomState; a counting loop
+        def overfit_small_subset(model, data, num_examples=20, num_epochs=200, learning_rate=0.3,
+                                 seed=0):  # a RandomState; a counting loop
             rs = np.random.RandomState(seed)
             idx = rs.choice(np.arange(len(data["y_train"])), num_examples, replace=False)
             subset = {"X_train": data["X_train"][idx], "y_train": data["y_train"][idx]}
             subset["X_val"], subset["y_val"] = subset["X_train"], subset["y_train"]
             saved = model.reg
             model.reg = 0.0
-            solver = Solver(model, subset, update_rule=update_rule, optim_config=optim_config,
+            solver = Solver(model, subset, optim_config={"learning_rate": learning_rate},
                             num_epochs=num_epochs, batch_size=num_examples, seed=seed, progress=False)
             solver.train()
             model.reg = saved
