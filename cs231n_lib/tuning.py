@@ -95,22 +95,26 @@ def overfit_small_subset(model, data, num_examples=20, num_epochs=200, learning_
 # ---------------------------------------------------------------- reading a loss curve
 
 
-def diagnose_learning_rate(loss_history, min_decrease=0.05):
+def diagnose_learning_rate(loss_history, min_decrease=0.05, explode_factor=3.0):
     """Tell from a training loss history whether the learning rate looks too small, too
     large or reasonable.
 
-    Compares the mean loss over the first tenth of the history (at least one step) with
-    the mean over the last tenth, which smooths out minibatch noise:
+    Compares the mean loss over the first tenth of the history (``start``) with the mean
+    over the last tenth (``end``), each at least one step (means, because the loss of a
+    single minibatch is noisy):
 
-    - "too large" if any loss is NaN or infinite (training exploded), or if the last
-      tenth's mean is above the first tenth's (the loss went up);
-    - "too small" if the loss fell by less than ``min_decrease`` of its first value:
-      (first - last) / first < min_decrease;
+    - "too large" if the loss exploded: any loss is NaN or infinite, or above
+      ``explode_factor`` times the first loss (even if it came down again); or if
+      end > start (the loss went up);
+    - "too small" if the loss fell by less than ``min_decrease`` of its start:
+      (start - end) / start < min_decrease;
     - "reasonable" otherwise.
 
     Inputs:
     - loss_history: sequence of at least 1 loss value (floats, maybe NaN or inf)
     - min_decrease: the relative decrease below which the rate counts as too small
+    - explode_factor: how many times the first loss a loss may reach before it counts
+      as an explosion
 
     Returns:
     - verdict: one of the strings "too small", "too large", "reasonable"

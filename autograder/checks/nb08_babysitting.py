@@ -179,6 +179,8 @@ FLAT = 2.3 - 2e-4 * T + NOISE
 EXPLODING = 2.3 * np.exp(T / 80) + NOISE
 NAN_AT_END = np.append(2.3 - 0.004 * np.arange(40), np.nan)
 SPIKE_AT_END = np.append(DECAYING[:-1], 3.0)  # one noisy minibatch: the last tenth's mean still fell
+SPIKE_AT_START = np.concatenate([[2.3, 40.0, 900.0, 60.0], 1.5 + NOISE[:200]])  # exploded, then came back down
+BUMP = np.where(T == 100, 2.5 * DECAYING[0], DECAYING)  # one bad minibatch, 2.5 times the first loss
 SMALL_SCALE = 0.01 * DECAYING  # a loss measured in other units: what counts is the relative decrease
 TEN_PERCENT = np.linspace(1.0, 0.9, 100) + 0.002 * _curve.standard_normal(100)
 
@@ -189,31 +191,39 @@ DIAGNOSES = [  # (what, loss_history, min_decrease or None, verdict)
     ("a loss that ends in NaN", NAN_AT_END, None, "too large"),
     ("a loss that ends in inf", np.append(NAN_AT_END[:-1], np.inf), None, "too large"),
     ("a falling loss whose very last minibatch is a noisy 3.0", SPIKE_AT_END, None, "reasonable"),
+    ("a loss that jumps from 2.3 to 900, then settles near 1.5", SPIKE_AT_START, None, "too large"),
+    ("a falling loss with one minibatch at 2.5 times the first loss", BUMP, None, "reasonable"),
     ("a loss that falls from 0.023 to 0.003", SMALL_SCALE, None, "reasonable"),
     ("a loss that falls by 10%", TEN_PERCENT, None, "reasonable"),
     ("a loss that falls by 10%", TEN_PERCENT, 0.2, "too small"),
     ("a single loss value", np.array([2.3]), None, "too small"),
 ]
+EXPLODE_FACTOR_2 = ("a falling loss with one minibatch at 2.5 times the first loss", BUMP, 2.0, "too large")
 
 
-def diagnosis_matches(lib, what, history, min_decrease, want):
+def diagnosis_matches(lib, what, history, min_decrease, want, explode_factor=None):
     kwargs = {} if min_decrease is None else {"min_decrease": min_decrease}
-    label = f"diagnose_learning_rate({what}" + ("" if min_decrease is None else f", min_decrease={min_decrease}") + ")"
+    if explode_factor is not None:
+        kwargs["explode_factor"] = explode_factor
+    label = f"diagnose_learning_rate({what}" + "".join(f", {k}={v:g}" for k, v in kwargs.items()) + ")"
     got = lib.call("tuning.diagnose_learning_rate", list(map(float, history)), **kwargs)
     if got not in ("too small", "too large", "reasonable"):
         raise CheckFailed(f"{label} returned {got!r:.60}; return one of 'too small', 'too large', 'reasonable'")
     if got != want:
         window = max(1, len(history) // 10)
-        first, last = np.mean(history[:window]), np.mean(history[-window:])
-        raise CheckFailed(f"{label} is {got!r}, it should be {want!r}: the first tenth's mean is {first:.4g}, the "
-                          f"last tenth's {last:.4g}" + (" (a NaN or inf means the run exploded)"
-                                                        if not np.all(np.isfinite(history)) else ""))
+        start, end = np.mean(history[:window]), np.mean(history[-window:])
+        raise CheckFailed(f"{label} is {got!r}, it should be {want!r}: the first tenth's mean is {start:.4g}, the "
+                          f"last tenth's {end:.4g}, the largest loss {np.max(history):.4g} times the first "
+                          f"{np.max(history) / history[0]:.3g}" + (" (a NaN or inf means the run exploded)"
+                                                                     if not np.all(np.isfinite(history)) else ""))
 
 
 @check(A, points=2, tags=["tuning.diagnose_learning_rate"])
 def diagnose_learning_rate(lib):
     for what, history, min_decrease, want in DIAGNOSES:
         diagnosis_matches(lib, what, history, min_decrease, want)
+    what, history, _, want = EXPLODE_FACTOR_2
+    diagnosis_matches(lib, what, history, None, want, explode_factor=2.0)
 
 
 # ---------------------------------------------------------------- log-uniform sampling

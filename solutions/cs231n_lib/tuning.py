@@ -91,19 +91,19 @@ def overfit_small_subset(model, data, num_examples=20, num_epochs=200, learning_
     """
     indices, train_acc, loss_history = None, None, None
     ### BEGIN SOLUTION
-    X, y = data["X_train"], data["y_train"]
-    rng = np.random.default_rng(seed)
-    indices = rng.choice(len(X), size=num_examples, replace=False)
-    small = {"X_train": X[indices], "y_train": y[indices], "X_val": X[indices], "y_val": y[indices]}
+    X_all, y_all = data["X_train"], data["y_train"]
+    picker = np.random.default_rng(seed)
+    indices = picker.choice(len(X_all), size=num_examples, replace=False)
+    X, y = X_all[indices], y_all[indices]
+    small = {"X_train": X, "y_train": y, "X_val": X, "y_val": y}
     reg, model.reg = model.reg, 0.0
     try:
-        solver = Solver(model, small, update_rule="sgd", optim_config={"learning_rate": learning_rate},
-                        num_epochs=num_epochs, batch_size=num_examples, seed=seed, progress=False)
-        solver.train()
+        run = Solver(model, small, update_rule="sgd", optim_config={"learning_rate": learning_rate},
+                     num_epochs=num_epochs, batch_size=num_examples, seed=seed, progress=False).train()
     finally:
         model.reg = reg
-    train_acc = float(np.mean(np.argmax(model.loss(X[indices]), axis=1) == y[indices]))
-    loss_history = solver.loss_history
+    train_acc = float(np.mean(np.argmax(model.loss(X), axis=1) == y))
+    loss_history = run.loss_history
     ### END SOLUTION
     return indices, train_acc, loss_history
 
@@ -111,22 +111,26 @@ def overfit_small_subset(model, data, num_examples=20, num_epochs=200, learning_
 # ---------------------------------------------------------------- reading a loss curve
 
 
-def diagnose_learning_rate(loss_history, min_decrease=0.05):
+def diagnose_learning_rate(loss_history, min_decrease=0.05, explode_factor=3.0):
     """Tell from a training loss history whether the learning rate looks too small, too
     large or reasonable.
 
-    Compares the mean loss over the first tenth of the history (at least one step) with
-    the mean over the last tenth, which smooths out minibatch noise:
+    Compares the mean loss over the first tenth of the history (``start``) with the mean
+    over the last tenth (``end``), each at least one step (means, because the loss of a
+    single minibatch is noisy):
 
-    - "too large" if any loss is NaN or infinite (training exploded), or if the last
-      tenth's mean is above the first tenth's (the loss went up);
-    - "too small" if the loss fell by less than ``min_decrease`` of its first value:
-      (first - last) / first < min_decrease;
+    - "too large" if the loss exploded: any loss is NaN or infinite, or above
+      ``explode_factor`` times the first loss (even if it came down again); or if
+      end > start (the loss went up);
+    - "too small" if the loss fell by less than ``min_decrease`` of its start:
+      (start - end) / start < min_decrease;
     - "reasonable" otherwise.
 
     Inputs:
     - loss_history: sequence of at least 1 loss value (floats, maybe NaN or inf)
     - min_decrease: the relative decrease below which the rate counts as too small
+    - explode_factor: how many times the first loss a loss may reach before it counts
+      as an explosion
 
     Returns:
     - verdict: one of the strings "too small", "too large", "reasonable"
@@ -135,13 +139,13 @@ def diagnose_learning_rate(loss_history, min_decrease=0.05):
     ### BEGIN SOLUTION
     losses = np.asarray(loss_history, dtype=np.float64)
     window = max(1, len(losses) // 10)
-    if not np.all(np.isfinite(losses)):
+    if not np.all(np.isfinite(losses)) or losses.max() > explode_factor * losses[0]:
         verdict = "too large"
     else:
-        first, last = losses[:window].mean(), losses[-window:].mean()
-        if last > first:
+        start, end = losses[:window].mean(), losses[-window:].mean()
+        if end > start:
             verdict = "too large"
-        elif (first - last) / first < min_decrease:
+        elif (start - end) / start < min_decrease:
             verdict = "too small"
         else:
             verdict = "reasonable"
@@ -198,15 +202,15 @@ def random_search(objective, space, num_trials, seed=0):
     _check_space(space)
     trials = None
     ### BEGIN SOLUTION
-    rng = np.random.default_rng(seed)
+    generator = np.random.default_rng(seed)
     trials = []
     for _ in range(num_trials):
         config = {}
         for name, (scale, low, high) in space.items():
             if scale == "log":
-                config[name] = log_uniform(rng, low, high)
+                config[name] = log_uniform(generator, low, high)
             else:
-                config[name] = float(rng.uniform(low, high))
+                config[name] = float(generator.uniform(low, high))
         trials.append((config, float(objective(config))))
     ### END SOLUTION
     return trials

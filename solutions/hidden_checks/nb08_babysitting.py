@@ -54,7 +54,7 @@ def sanity_checks_hidden(lib, rng):
 
 @check(A, points=2, tags=["tuning.diagnose_learning_rate", "tuning.coarse_to_fine"], hidden=True)
 def diagnosis_hidden(lib, ref, rng):
-    for i, kind in enumerate([0, 0, 1, 2, 3, int(rng.integers(4))]):
+    for i, kind in enumerate([0, 0, 1, 2, 3, 4, int(rng.integers(5))]):
         n = int(rng.integers(20, 400))
         t = np.arange(n)
         # The first history is a loss of small scale: what counts is the relative decrease.
@@ -66,8 +66,11 @@ def diagnosis_hidden(lib, ref, rng):
             what, h = "a loss that barely moves", 1 - rng.uniform(0, 0.03) * t / n + noise
         elif kind == 2:
             what, h = "a growing loss", np.exp(t / rng.uniform(n / 8, n / 2)) + noise
-        else:
+        elif kind == 3:
             what, h = "a loss that ends in NaN", np.append(1 - 0.3 * t / n + noise, np.nan)
+        else:
+            what, h = "a loss that explodes, then recovers", np.exp(-t / rng.uniform(n / 8, n / 2)) + 0.3 + noise
+            h[int(rng.integers(1, max(2, n // 5)))] *= rng.uniform(5, 1e6)
         min_decrease = float(rng.uniform(0.01, 0.3))
         h = scale * h
         want = ref.tuning.diagnose_learning_rate(list(h), min_decrease)
@@ -78,7 +81,7 @@ def diagnosis_hidden(lib, ref, rng):
         space = random_space(rng, d)
         n = int(rng.integers(8, 30))
         trials = []
-        for i in range(n):
+        for trial_number in range(n):
             config = {name: float(np.exp(rng.uniform(np.log(lo), np.log(hi))) if s == "log" else rng.uniform(lo, hi))
                       for name, (s, lo, hi) in space.items()}
             trials.append((config, float("nan") if rng.random() < 0.15 else float(rng.random())))
@@ -98,7 +101,7 @@ def search_hidden(lib, rng):
     values = drawn(lib, int(rng.integers(2**31)), low, high, (100, 80), label)
     log_values_uniform(label, values.ravel(), low, high)
 
-    d = int(rng.integers(1, 4))
+    d = int(rng.integers(2, 4))  # at least two: each needs its own draw
     space = random_space(rng, d)
     text = ", ".join(f"{n}: {s} {lo:.3g}..{hi:.3g}" for n, (s, lo, hi) in space.items())
     label = f"random_search(objective, {{{text}}}, 1000)"
@@ -134,30 +137,35 @@ MUTANTS = [
     Mutant("overfit_keeps_regularization", "tuning", "reg, model.reg = model.reg, 0.0", "reg = model.reg",
            ("overfit_small_subset", "sanity_checks_hidden")),
     Mutant("overfit_accuracy_on_all_training_data", "tuning",
-           "train_acc = float(np.mean(np.argmax(model.loss(X[indices]), axis=1) == y[indices]))",
            "train_acc = float(np.mean(np.argmax(model.loss(X), axis=1) == y))",
+           "train_acc = float(np.mean(np.argmax(model.loss(X_all), axis=1) == y_all))",
            ("overfit_small_subset", "sanity_checks_hidden")),
-    Mutant("overfit_with_replacement", "tuning", "indices = rng.choice(len(X), size=num_examples, replace=False)",
-           "indices = rng.choice(len(X), size=num_examples)", ("overfit_small_subset",)),
+    Mutant("overfit_with_replacement", "tuning", "indices = picker.choice(len(X_all), size=num_examples, replace=False)",
+           "indices = picker.choice(len(X_all), size=num_examples)", ("overfit_small_subset",)),
     Mutant("overfit_always_the_first_examples", "tuning",
-           "indices = rng.choice(len(X), size=num_examples, replace=False)", "indices = np.arange(num_examples)",
+           "indices = picker.choice(len(X_all), size=num_examples, replace=False)", "indices = np.arange(num_examples)",
            ("overfit_small_subset",)),
     Mutant("overfit_minibatches_of_ten", "tuning", "num_epochs=num_epochs, batch_size=num_examples",
            "num_epochs=num_epochs, batch_size=10", ("overfit_small_subset", "sanity_checks_hidden")),
-    Mutant("diagnose_nan_not_detected", "tuning", "    if not np.all(np.isfinite(losses)):\n",
-           "    if np.any(np.isinf(losses)):\n", ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_nan_not_detected", "tuning", "if not np.all(np.isfinite(losses)) or",
+           "if np.any(np.isinf(losses)) or", ("diagnose_learning_rate", "diagnosis_hidden")),
     Mutant("diagnose_verdicts_swapped", "tuning",
-           '        if last > first:\n            verdict = "too large"\n'
-           '        elif (first - last) / first < min_decrease:\n            verdict = "too small"\n',
-           '        if last > first:\n            verdict = "too small"\n'
-           '        elif (first - last) / first < min_decrease:\n            verdict = "too large"\n',
+           '        if end > start:\n            verdict = "too large"\n'
+           '        elif (start - end) / start < min_decrease:\n            verdict = "too small"\n',
+           '        if end > start:\n            verdict = "too small"\n'
+           '        elif (start - end) / start < min_decrease:\n            verdict = "too large"\n',
            ("diagnose_learning_rate", "diagnosis_hidden")),
-    Mutant("diagnose_threshold_inverted", "tuning", "elif (first - last) / first < min_decrease:",
-           "elif (first - last) / first > min_decrease:", ("diagnose_learning_rate", "diagnosis_hidden")),
-    Mutant("diagnose_absolute_decrease", "tuning", "elif (first - last) / first < min_decrease:",
-           "elif first - last < min_decrease:", ("diagnose_learning_rate", "diagnosis_hidden")),
-    Mutant("diagnose_last_value_only", "tuning", "first, last = losses[:window].mean(), losses[-window:].mean()",
-           "first, last = losses[0], losses[-1]", ("diagnose_learning_rate",)),
+    Mutant("diagnose_threshold_inverted", "tuning", "elif (start - end) / start < min_decrease:",
+           "elif (start - end) / start > min_decrease:", ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_absolute_decrease", "tuning", "elif (start - end) / start < min_decrease:",
+           "elif start - end < min_decrease:", ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_last_value_only", "tuning", "start, end = losses[:window].mean(), losses[-window:].mean()",
+           "start, end = losses[0], losses[-1]", ("diagnose_learning_rate",)),
+    Mutant("diagnose_explosion_missed_when_it_recovers", "tuning",
+           "if not np.all(np.isfinite(losses)) or losses.max() > explode_factor * losses[0]:",
+           "if not np.all(np.isfinite(losses)):", ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_explode_factor_ignored", "tuning", "losses.max() > explode_factor * losses[0]",
+           "losses.max() > 3.0 * losses[0]", ("diagnose_learning_rate",)),
     Mutant("log_uniform_is_uniform", "tuning", "out = 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)",
            "out = rng.uniform(low, high, size=size)", ("log_uniform", "random_search", "search_hidden")),
     Mutant("log_uniform_natural_log_base_10_power", "tuning",
@@ -172,23 +180,23 @@ MUTANTS = [
            "out = 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)",
            "out = 10.0 ** np.random.uniform(np.log10(low), np.log10(high), size=size)",
            ("log_uniform", "random_search", "search_hidden")),
-    Mutant("random_search_unseeded", "tuning", "    rng = np.random.default_rng(seed)\n    trials = []\n",
-           "    rng = np.random.default_rng()\n    trials = []\n", ("random_search", "search_hidden")),
+    Mutant("random_search_unseeded", "tuning", "    generator = np.random.default_rng(seed)\n    trials = []\n",
+           "    generator = np.random.default_rng()\n    trials = []\n", ("random_search", "search_hidden")),
     Mutant("random_search_log_scale_ignored", "tuning", '            if scale == "log":\n                config',
            '            if scale == "lg":\n                config', ("random_search", "search_hidden")),
     Mutant("random_search_one_config_for_every_trial", "tuning",
            "    for _ in range(num_trials):\n        config = {}\n        for name, (scale, low, high) in space.items():\n"
-           "            if scale == \"log\":\n                config[name] = log_uniform(rng, low, high)\n"
-           "            else:\n                config[name] = float(rng.uniform(low, high))\n",
+           "            if scale == \"log\":\n                config[name] = log_uniform(generator, low, high)\n"
+           "            else:\n                config[name] = float(generator.uniform(low, high))\n",
            "    config = {}\n    for name, (scale, low, high) in space.items():\n"
-           "        if scale == \"log\":\n            config[name] = log_uniform(rng, low, high)\n"
-           "        else:\n            config[name] = float(rng.uniform(low, high))\n"
+           "        if scale == \"log\":\n            config[name] = log_uniform(generator, low, high)\n"
+           "        else:\n            config[name] = float(generator.uniform(low, high))\n"
            "    for _ in range(num_trials):\n", ("random_search", "search_hidden")),
     Mutant("random_search_one_draw_for_all_hyperparameters", "tuning",
            "        config = {}\n        for name, (scale, low, high) in space.items():\n"
-           "            if scale == \"log\":\n                config[name] = log_uniform(rng, low, high)\n"
-           "            else:\n                config[name] = float(rng.uniform(low, high))\n",
-           "        config, u = {}, rng.random()\n        for name, (scale, low, high) in space.items():\n"
+           "            if scale == \"log\":\n                config[name] = log_uniform(generator, low, high)\n"
+           "            else:\n                config[name] = float(generator.uniform(low, high))\n",
+           "        config, u = {}, generator.random()\n        for name, (scale, low, high) in space.items():\n"
            "            if scale == \"log\":\n                config[name] = float(low * (high / low) ** u)\n"
            "            else:\n                config[name] = float(low + (high - low) * u)\n",
            ("random_search", "search_hidden")),
@@ -267,23 +275,23 @@ ALTERNATIVES = [
             subset["X_val"], subset["y_val"] = subset["X_train"], subset["y_train"]
             saved = model.reg
             model.reg = 0.0
-            solver = Solver(model, subset, optim_config={"learning_rate": learning_rate},
+            runner = Solver(model, subset, optim_config={"learning_rate": learning_rate},
                             num_epochs=num_epochs, batch_size=num_examples, seed=seed, progress=False)
-            solver.train()
+            runner.train()
             model.reg = saved
             scores = model.loss(subset["X_train"])
             correct = 0
             for i in range(num_examples):
                 if np.argmax(scores[i]) == subset["y_train"][i]:
                     correct += 1
-            return list(idx), correct / num_examples, list(solver.loss_history)
+            return list(idx), correct / num_examples, list(runner.loss_history)
         ''', ("overfit_small_subset",)),
     Alternative("diagnose_python_loop", "tuning", '''
-        def diagnose_learning_rate(loss_history, min_decrease=0.05):  # plain Python
+        def diagnose_learning_rate(loss_history, min_decrease=0.05, explode_factor=3.0):  # plain Python
             import math
             n = len(loss_history)
             for value in loss_history:
-                if math.isnan(value) or math.isinf(value):
+                if math.isnan(value) or math.isinf(value) or value > explode_factor * loss_history[0]:
                     return "too large"
             w = n // 10 if n >= 10 else 1
             start = sum(loss_history[:w]) / w
@@ -295,9 +303,9 @@ ALTERNATIVES = [
             return "reasonable"
         ''', ("diagnose_learning_rate",)),
     Alternative("diagnose_ratio_numpy", "tuning", '''
-        def diagnose_learning_rate(loss_history, min_decrease=0.05):  # the ratio last / first
+        def diagnose_learning_rate(loss_history, min_decrease=0.05, explode_factor=3.0):  # a ratio
             h = np.array(loss_history, dtype=float)
-            if np.isnan(h).any() or np.isinf(h).any():
+            if np.isnan(h).any() or np.isinf(h).any() or np.any(h / h[0] > explode_factor):
                 return "too large"
             k = max(len(h) // 10, 1)
             ratio = np.mean(h[-k:]) / np.mean(h[:k])
@@ -307,7 +315,7 @@ ALTERNATIVES = [
         ''', ("diagnose_learning_rate",)),
     Alternative("log_uniform_natural_logs", "tuning", '''
         def log_uniform(rng, low, high, size=None):  # natural logs and exp
-            if not 0 < low <= high:
+            if low <= 0 or high < low:
                 raise ValueError("need 0 < low <= high")
             return np.exp(rng.uniform(np.log(low), np.log(high), size))
         ''', ("log_uniform",)),
@@ -320,14 +328,13 @@ ALTERNATIVES = [
         ''', ("log_uniform",)),
     Alternative("random_search_columns_first", "tuning", '''
         def random_search(objective, space, num_trials, seed=0):  # one column per hyperparameter
-            _check_space(space)
-            rng = np.random.default_rng(seed)
+            draws = np.random.default_rng(seed)
             columns = {}
             for name, (scale, low, high) in space.items():
                 if scale == "log":
-                    columns[name] = 10 ** rng.uniform(np.log10(low), np.log10(high), num_trials)
+                    columns[name] = 10 ** draws.uniform(np.log10(low), np.log10(high), num_trials)
                 else:
-                    columns[name] = rng.uniform(low, high, num_trials)
+                    columns[name] = draws.uniform(low, high, num_trials)
             results = []
             for t in range(num_trials):
                 config = {name: columns[name][t] for name in space}
@@ -339,12 +346,12 @@ ALTERNATIVES = [
             config = {}
             for name in space:
                 scale, low, high = space[name]
-                config[name] = log_uniform(rng, low, high) if scale == "log" else rng.random() * (high - low) + low
+                config[name] = log_uniform(generator, low, high) if scale == "log" else rng.random() * (high - low) + low
             return config
 
         def random_search(objective, space, num_trials, seed=0):  # a helper per config
-            rng = np.random.default_rng(seed)
-            configs = [_draw_config(space, rng) for _ in range(num_trials)]
+            source = np.random.default_rng(seed)
+            configs = [_draw_config(space, source) for _ in range(num_trials)]
             return [(c, objective(c)) for c in configs]
         ''', ("random_search",)),
     Alternative("grid_itertools_rounded_root", "tuning", '''
