@@ -346,7 +346,7 @@ ALTERNATIVES = [
             config = {}
             for name in space:
                 scale, low, high = space[name]
-                config[name] = log_uniform(generator, low, high) if scale == "log" else rng.random() * (high - low) + low
+                config[name] = log_uniform(rng, low, high) if scale == "log" else rng.random() * (high - low) + low
             return config
 
         def random_search(objective, space, num_trials, seed=0):  # a helper per config
