@@ -247,10 +247,10 @@ ALTERNATIVES = [
         ''', ("initial_loss_check",)),
     Alternative("initial_loss_math_log_ratio", "tuning", '''
         def initial_loss_check(loss_fn, X, y, num_classes, rel_tol=0.1):  # math.log, a ratio
-            import math
+            from math import log as natural_log
             result = loss_fn(X, y)
             value = result[0]
-            log_c = math.log(num_classes)
+            log_c = natural_log(num_classes)
             return value, log_c, 1 - rel_tol <= value / log_c <= 1 + rel_tol
         ''', ("initial_loss_check",)),
     Alternative("overfit_permutation_and_solver_accuracy", "tuning", '''
@@ -289,10 +289,10 @@ ALTERNATIVES = [
         ''', ("overfit_small_subset",)),
     Alternative("diagnose_python_loop", "tuning", '''
         def diagnose_learning_rate(loss_history, min_decrease=0.05, explode_factor=3.0):  # plain Python
-            import math
+            from math import isinf, isnan
             n = len(loss_history)
             for value in loss_history:
-                if math.isnan(value) or math.isinf(value) or value > explode_factor * loss_history[0]:
+                if isnan(value) or isinf(value) or value > explode_factor * loss_history[0]:
                     return "too large"
             w = n // 10 if n >= 10 else 1
             start = sum(loss_history[:w]) / w
@@ -357,7 +357,7 @@ ALTERNATIVES = [
         ''', ("random_search",)),
     Alternative("grid_itertools_rounded_root", "tuning", '''
         def grid_search(objective, space, num_trials):  # itertools.product
-            import itertools
+            from itertools import product as all_combinations
             d = len(space)
             k = int(round(num_trials ** (1.0 / d)))
             while k ** d > num_trials:
@@ -369,7 +369,7 @@ ALTERNATIVES = [
                 else:
                     values.append(list(np.linspace(low, high, k)))
             out = []
-            for combo in itertools.product(*values):
+            for combo in all_combinations(*values):
                 config = dict(zip(space.keys(), combo))
                 out.append((config, objective(config)))
             return out
