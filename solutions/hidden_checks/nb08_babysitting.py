@@ -33,11 +33,14 @@ def random_space(rng, d):
 
 @check(A, points=2, tags=["tuning.initial_loss_check", "tuning.overfit_small_subset"], hidden=True)
 def sanity_checks_hidden(lib, rng):
-    for where in ("inside", "above", "below", "inside"):  # the tolerance, on either side
-        C = int(rng.integers(2, 200))
+    # The tolerance on either side; "far inside" is within it relatively but more than rel_tol
+    # away in absolute terms (log C >= 3), so a tolerance that forgets the "* log(C)" fails every time.
+    for where in ("inside", "above", "below", "far inside"):
+        C = int(rng.integers(20, 200) if where == "far inside" else rng.integers(2, 200))
         tol = float(rng.uniform(0.05, 0.5))
         factor = float({"inside": rng.uniform(1 - 0.9 * tol, 1 + 0.9 * tol), "above": rng.uniform(1 + 1.1 * tol, 3),
-                        "below": rng.uniform(0.1, 1 - 1.1 * tol)}[where])
+                        "below": rng.uniform(0.1, 1 - 1.1 * tol),
+                        "far inside": 1 + rng.choice([-1, 1]) * rng.uniform(0.5, 0.9) * tol}[where])
         ok, label = initial_loss_case(lib, float(np.log(C) * factor), C, tol)
         if ok != (abs(factor - 1) <= tol):
             raise CheckFailed(f"{label}: ok is {ok}, but the loss is {abs(factor - 1):.0%} away from log({C}) and "
