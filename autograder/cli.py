@@ -6,6 +6,7 @@ import pathlib
 import sys
 
 from . import grading, report
+from .files import write_atomically
 
 EXIT_CODES = """exit codes:
   0  grading finished and every check passed (release/demo: done)
@@ -31,20 +32,6 @@ def _progress(enabled):
     return step, lambda: bars and bars[0].close()
 
 
-def write_atomically(path, text):
-    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half."""
-    import os
-    import tempfile
-
-    path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def refuse_exposed_secrets(isolated, solutions):

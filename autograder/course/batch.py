@@ -214,7 +214,7 @@ def grade_one(sub, out, options):
     Returns (origin, score, max_score, problem, None), or (origin, .., error) when the
     grader itself failed (nothing is written then, so the next run retries it).
     """
-    from ..cli import write_atomically
+    from ..files import write_atomically
     from ..sandbox import SandboxError
 
     solutions, fingerprint = options["solutions"], options["grader_sha256"]
@@ -391,7 +391,7 @@ def rebuild(out, solutions=None):
         writer.writerow([_cell(row[k]) for k in fixed] + [row["tests"][c]["score"] if c in row["tests"] else ""
                                                           for c in checks]
                         + [_cell(row["source"]), row["submission_sha256"]])
-    from ..cli import write_atomically
+    from ..files import write_atomically
 
     write_atomically(out / "gradebook.csv", buffer.getvalue())
     return rows
@@ -440,7 +440,7 @@ def summarize(out, rows, top=5):
             lines += ["", "Not graded (score 0):", ""]
             lines += [f"- {r['student']}: {r['problem']}" for r in broken]
         lines.append("")
-    from ..cli import write_atomically
+    from ..files import write_atomically
 
     write_atomically(out / "summary.md", "\n".join(lines))
     _plot(out / "summary.png", by)

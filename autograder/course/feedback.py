@@ -19,10 +19,9 @@ nbconvert escapes the text of a stream output, so a message cannot turn into HTM
 """
 
 import json
-import os
 import pathlib
-import tempfile
 
+from ..files import write_atomically
 from ..sandbox.process import clean
 
 MAX_CHARS = 600
@@ -70,15 +69,6 @@ def annotate(notebook, tests, checks, missing="not graded"):
             text, stream = f"{PREFIX} 0 points: {missing}\n", "stderr"
         cell["outputs"] = [{"output_type": "stream", "name": stream, "text": text}]
         done.append(name)
-    mode = notebook.stat().st_mode & 0o777
-    fd, tmp = tempfile.mkstemp(prefix=f".{notebook.name}.", dir=notebook.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(nb, f, indent=1, ensure_ascii=False)
-            f.write("\n")
-        os.chmod(tmp, mode)
-        os.replace(tmp, notebook)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(notebook, json.dumps(nb, indent=1, ensure_ascii=False) + "\n",
+                     mode=notebook.stat().st_mode & 0o777)
     return done

@@ -44,6 +44,7 @@ import sys
 import time
 import zipfile
 
+from ..files import write_atomically
 from .. import grading, report
 from . import intake, submission
 
@@ -156,14 +157,7 @@ def export(assignment, out, solutions=grading.SOLUTIONS):
             zf.writestr(info, data)
     out = pathlib.Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
-        os.replace(tmp, out)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(out, buffer.getvalue())
     return assignment, len(files)
 
 
@@ -203,7 +197,7 @@ def refused(reason, assignment, solutions):
 
 def run(root, require_isolation=False):
     """Grade ``root``/submission; write ``root``/results/results.json. Returns an exit code."""
-    from ..cli import write_atomically
+    from ..files import write_atomically
     from ..sandbox import SandboxError, isolation
     from ..sandbox.privileges import running_as_root
 

@@ -32,10 +32,10 @@ import os
 import pathlib
 import re
 import stat
-import tempfile
 import zipfile
 import zlib
 
+from ..files import write_atomically
 from ..sandbox.process import LIBRARY_LIMITS
 
 LIBRARY = "cs231n_lib"
@@ -358,15 +358,7 @@ def write(submission, path):
             info.external_attr = 0o100644 << 16
             zf.writestr(info, data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, buffer.getvalue())
 
 
 def extract(submission, folder):
