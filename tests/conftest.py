@@ -1,5 +1,6 @@
 """Shared fixtures. Tests import the *reference* library as ``cs231n_lib``."""
 
+import os
 import pathlib
 import sys
 
@@ -18,16 +19,22 @@ from autograder import grading, mutation  # noqa: E402
 
 MUTANTS = mutation.load_mutants(SOLUTIONS / "hidden_checks")
 
+# No verdict may depend on a fresh random draw. Tests pass explicit seeds; whatever grades
+# without one (grade-all, run_autograder, nbgrader's kernels, started as subprocesses that
+# inherit this) takes this fixed seed. A test of fresh seeds removes it (monkeypatch.delenv).
+os.environ[grading.SEED_VARIABLE] = "20261208"
+SEED = 0  # the seed tests pass explicitly
+
 
 @pytest.fixture(scope="session")
 def reference_results():
     """The reference library graded once for the whole session."""
-    return grading.grade(REFERENCE_LIB)
+    return grading.grade(REFERENCE_LIB, seed=SEED)
 
 
 @pytest.fixture(scope="session")
 def stub_results():
-    return grading.grade(STUB_LIB)
+    return grading.grade(STUB_LIB, seed=SEED)
 
 
 def lib_with(tmp_path, module, code, base=REFERENCE_LIB):

@@ -176,7 +176,18 @@ def test_the_functions_given_to_a_numeric_gradient_routine_give_nothing_away(tmp
     assert failed(grade(lib, names)) == names
 
 
-def test_hidden_inputs_are_fresh_each_run_and_the_seed_repeats_them(tmp_path):
+def test_a_seed_fixed_by_the_environment_repeats_a_run_and_a_bad_one_is_refused(monkeypatch):
+    monkeypatch.setenv(grading.SEED_VARIABLE, " 1234 ")
+    assert grading.new_seed() == 1234
+    monkeypatch.setenv(grading.SEED_VARIABLE, "twelve")
+    with pytest.raises(ValueError, match="not a whole number"):
+        grading.new_seed()
+    monkeypatch.setenv(grading.SEED_VARIABLE, "")
+    assert grading.new_seed() != grading.new_seed()  # fresh draws of 31 bits
+
+
+def test_hidden_inputs_are_fresh_each_run_and_the_seed_repeats_them(tmp_path, monkeypatch):
+    monkeypatch.delenv(grading.SEED_VARIABLE)  # the tests' fixed seed, see conftest.py
     lib = lib_with(tmp_path, "activations", "")
     first, second = grading.grade(lib, names=["sigmoid_hidden"]), grading.grade(lib, names=["sigmoid_hidden"])
     assert first["seed"] != second["seed"]

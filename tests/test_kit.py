@@ -3,6 +3,7 @@ that packing checks, warns and writes the submission without touching the studen
 
 import hashlib
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -177,12 +178,24 @@ def test_pack_outside_a_course_folder_says_where_to_run_it(tmp_path):
     assert done.returncode == 2 and "Run pack inside your course folder" in done.stderr
 
 
+def reuse_installed_packages(venv):
+    """A new virtual environment that sees this one's installed packages (a .pth file), so
+    pip finds every dependency of the kit already there and installs only the kit itself:
+    the kit's own requirements are still resolved, without unpacking JupyterLab again."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    (site,) = venv.glob("lib/python*/site-packages")
+    ours = [p for p in sys.path if p.endswith("site-packages") and pathlib.Path(p).is_dir()]
+    (site / "_reuse_installed.pth").write_text("\n".join(ours) + "\n")
+
+
 def test_the_kit_installs_in_a_fresh_venv_and_its_notebook_runs_there(kit_copy):
-    """`make lab`'s set-up step in a new virtual environment (pip from PyPI, with its cache),
-    then the released 00 notebook executed by that environment's kernel against the stubs:
-    each check cell fails with one short line and no frame of the grader."""
+    """`make lab`'s set-up step in a new virtual environment (which reuses the packages
+    installed here), then the released 00 notebook executed by that environment's kernel
+    against the stubs: each check cell fails with one short line and no frame of the grader."""
+    reuse_installed_packages(kit_copy / ".venv")
     done = subprocess.run(["make", "-C", str(kit_copy), ".venv/.installed", f"PYTHON={sys.executable}"],
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     python = kit_copy / ".venv" / "bin" / "python"
     where = subprocess.run([python, "-c", "import autograder; print(autograder.__file__)"], cwd="/",
