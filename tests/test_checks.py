@@ -5,7 +5,7 @@ import importlib
 import numpy as np
 import pytest
 
-from conftest import MUTANTS, REFERENCE_LIB, failed, lib_with
+from conftest import MUTANTS, REFERENCE_LIB, SEED, failed, lib_with
 from autograder import grading, mutation
 from autograder.registry import CheckFailed, close, load_checks, precision_floor
 
@@ -26,10 +26,11 @@ def test_the_stubs_fail_every_check_and_say_so(stub_results):
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
 def test_each_realistic_bug_fails_its_checks(mutant, tmp_path):
+    """On a fixed seed: how often each bug is caught over many seeds is measured by
+    benchmarks/mutant_sweep.py, not here (a verdict here never depends on a fresh draw)."""
     lib = mutation.apply(REFERENCE_LIB, tmp_path / "cs231n_lib", [mutant])
-    assignments = {ALL_CHECKS[name].assignment for name in mutant.breaks}
-    results = grading.grade(lib, assignments=sorted(assignments))
-    assert set(mutant.breaks) <= failed(results)
+    results = grading.grade(lib, names=sorted(mutant.breaks), seed=SEED)
+    assert set(mutant.breaks) == failed(results)
 
 
 def test_every_check_is_broken_by_some_bug():
@@ -41,14 +42,14 @@ def test_a_correct_function_that_warns_loses_no_points(tmp_path):
     # The textbook sigmoid overflows in exp(-x) for x = -1000 (a RuntimeWarning) but is right.
     lib = lib_with(tmp_path, "activations", "def sigmoid_forward(x):\n"
                    "    out = 1 / (1 + np.exp(-x))\n    return out, out")
-    results = grading.grade(lib, assignments=["01"])
+    results = grading.grade(lib, assignments=["01"], seed=SEED)
     assert failed(results) == set()
 
 
 def test_failure_messages_say_what_and_where(tmp_path):
     lib = lib_with(tmp_path, "activations", "def sigmoid_backward(dout, cache):\n"
                    "    dx = dout * cache * (1 - cache)\n    dx[2, 3] += 0.5\n    return dx")
-    results = grading.grade(lib, names=["sigmoid_backward"])
+    results = grading.grade(lib, names=["sigmoid_backward"], seed=SEED)
     (test,) = results["tests"]
     assert test["output"].startswith("sigmoid_backward: dx differs from the numeric gradient (rel. error")
     assert "worst at index (2, 3)" in test["output"]

@@ -13,7 +13,7 @@ from autograder.course import nbcourse as course
 from autograder.course.quotes import check_quotes
 from autograder.registry import load_checks
 
-VALUES = {"frac": 0.4712, "ratio": 13.46, "tiny": 1.23e-14, "neg": -0.25}
+VALUES = {"frac": 0.4712, "frac_sd": 0.031, "acc": 0.4712, "ratio": 13.46, "tiny": 1.23e-14, "neg": -0.25}
 
 
 @pytest.mark.parametrize("text", [
@@ -21,6 +21,8 @@ VALUES = {"frac": 0.4712, "ratio": 13.46, "tiny": 1.23e-14, "neg": -0.25}
     "13.5x<!--q ratio-->", "13<!--q ratio-->", "**13.46**<!--q ratio-->", "many times<!--q ratio >10-->",
     "1.2e-14<!--q tiny-->", "$-0.25$<!--q neg-->", "about 10<!--q ratio ±40%-->", "below<!--q neg <0-->",
     "of order $10^{-14}$<!--q tiny-->", "about $10^{1}$<!--q ratio-->",
+    "0.45 ± 0.03<!--q frac--> over 5 seeds", "$0.50 \\pm 0.03$<!--q frac-->", "45% ± 3%<!--q frac-->",
+    "13±1<!--q ratio-->",
 ])
 def test_a_quote_that_matches_the_measurement_passes(text):
     assert check_quotes([text], VALUES) == []
@@ -37,6 +39,10 @@ def test_a_quote_that_matches_the_measurement_passes(text):
     ("words only<!--q frac-->", "no number before the marker"),
     ("0.47<!--q frac roughly-->", "cannot read the condition"),
     ("of order $10^{-13}$<!--q tiny-->", "not of the order of 10^-13"),
+    ("0.45 ± 0.01<!--q acc-->", "the prose says 0.45 ± 0.01"),  # 0.4712 is 0.021 away
+    ("45% ± 1%<!--q acc-->", "the prose says 45% ± 1%"),
+    ("0.45 ± 0.03<!--q frac ±0.1-->", "give the spread once"),
+    ("0.47 ± 0.02<!--q frac-->", "frac_sd was measured as 0.031"),  # a spread smaller than measured
 ])
 def test_a_quote_the_measurement_contradicts_is_reported(text, why):
     problems = check_quotes(["Some prose.", text], VALUES)

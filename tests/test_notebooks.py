@@ -2,7 +2,11 @@
 where student code is needed."""
 
 import json
+import os
+import platform
 import re
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -59,21 +63,67 @@ def execute(path, allow_errors):
 
 
 RECORDED = "recorded numbers: "
+REPORT = ("import json\nfrom threadpoolctl import threadpool_info\nfrom autograder.notebook import recorded\n"
+          "blas = [i.get('architecture') for i in threadpool_info() if i.get('internal_api') == 'openblas']\n"
+          f"print({RECORDED!r} + json.dumps({{'values': recorded(), 'blas': blas}}))")
+
+# A second floating-point path: OpenBLAS's kernels for another x86 core type round matrix
+# products differently (tests/test_notebooks.py shows it does), so a chaotic training number
+# moves in its last digits just as it does on another machine. Every quote must hold on both.
+SECOND_PATH = {"OPENBLAS_CORETYPE": "Sandybridge"}
+
+
+def run_master(assignment, env=None):
+    """The master notebook executed with the reference (in a kernel with ``env`` added to its
+    environment); returns it with what record() kept and the OpenBLAS core types it used."""
+    nb = nbformat.read(master(assignment), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(REPORT))  # what record() kept, to check the prose's quotes
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(master(assignment).parent)}})
+    client.execute(**({"env": {**os.environ, **env}} if env else {}))
+    report = json.loads(nb.cells[-1].outputs[0]["text"].strip()[len(RECORDED):])
+    return nb, report["values"], report["blas"]
+
+
+def quote_problems(nb, values):
+    return check_quotes([c.source for c in nb.cells if c.cell_type == "markdown"], values)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_master_notebook_runs_clean_with_the_reference(assignment):
-    nb = nbformat.read(master(assignment), as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(  # what record() kept, to check the prose's quotes
-        f"import json\nfrom autograder.notebook import recorded\nprint({RECORDED!r} + json.dumps(recorded()))"))
-    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=False,
-                   resources={"metadata": {"path": str(master(assignment).parent)}}).execute()
+    nb, values, _ = run_master(assignment)
     outputs = [o for c in nb.cells[:-1] if c.cell_type == "code" for o in c.outputs]
     assert any(o.get("output_type") == "display_data" for o in outputs)  # it has plots
     assert not any(o.get("name") == "stderr" and "Warning" in o.get("text", "") for o in outputs)
-    values = json.loads(nb.cells[-1].outputs[0]["text"].strip()[len(RECORDED):])
-    problems = check_quotes([c.source for c in nb.cells if c.cell_type == "markdown"], values)
+    problems = quote_problems(nb, values)
     assert not problems, "prose quotes numbers the notebook did not measure:\n" + "\n".join(problems)
+
+
+def on_x86():
+    return platform.machine().lower() in ("x86_64", "amd64")
+
+
+@pytest.mark.skipif(not on_x86(), reason="the second path is an x86 core type of OpenBLAS")
+def test_the_second_floating_point_path_rounds_differently():
+    product = ("import hashlib, numpy as np\nr = np.random.default_rng(0)\n"
+               "a, b = r.standard_normal((300, 500)), r.standard_normal((500, 200))\n"
+               "print(hashlib.sha256((a @ b).tobytes()).hexdigest())")
+    digests = {}
+    for name, env in [("default", {}), ("second", SECOND_PATH)]:
+        done = subprocess.run([sys.executable, "-c", product], capture_output=True, text=True, check=True,
+                              env={**os.environ, "OPENBLAS_NUM_THREADS": "1", **env})
+        digests[name] = done.stdout.strip()
+    assert digests["default"] != digests["second"], "OpenBLAS rounds the same on both paths"
+
+
+@pytest.mark.skipif(not on_x86(), reason="the second path is an x86 core type of OpenBLAS")
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_quotes_hold_on_a_second_floating_point_path(assignment):
+    nb, values, blas = run_master(assignment, SECOND_PATH)
+    assert blas and all(b.lower() == SECOND_PATH["OPENBLAS_CORETYPE"].lower() for b in blas), blas
+    problems = quote_problems(nb, values)
+    assert not problems, (f"with OPENBLAS_CORETYPE={SECOND_PATH['OPENBLAS_CORETYPE']}, prose quotes numbers "
+                          "the notebook did not measure:\n" + "\n".join(problems))
 
 
 def stub_error(cell):

@@ -1,4 +1,4 @@
-"""Numbers in a notebook's prose that come from its outputs, checked against what it measured.
+r"""Numbers in a notebook's prose that come from its outputs, checked against what it measured.
 
 A code cell keeps a measured number with ``record("name", value)`` (``autograder.notebook``).
 Markdown quotes it with an HTML comment right after the number, which Jupyter does not show:
@@ -11,7 +11,14 @@ Markdown quotes it with an HTML comment right after the number, which Jupyter do
 * ``about 0.6<!--q name ±0.05-->``, ``about 60%<!--q name ±10%-->``: within an absolute
   tolerance, or a relative one (``±10%`` of the recorded value);
 * ``many times more<!--q name >3-->``: a word, not a number, backed by a bound on the value
-  (``>``, ``>=``, ``<``, ``<=``), for claims like "larger", "many times" or "below chance".
+  (``>``, ``>=``, ``<``, ``<=``), for claims like "larger", "many times" or "below chance";
+* ``0.31 ± 0.02<!--q name--> over 3 seeds`` (or ``$0.31 \pm 0.02$``, ``31% ± 2%``): a chaotic
+  number (a training outcome, a timing) with the spread the notebook measured over seeds,
+  written where the reader sees it; the recorded value must lie within the written spread,
+  and where the notebook also records ``name_sd`` (its standard deviation over the seeds),
+  the written spread may not be smaller than that.
+  Exact digits belong only to numbers that are exact on any IEEE machine; a number that
+  moves with the machine's rounding is quoted this way, or by a bound the claim needs.
 
 ``check_quotes(cells, values)`` returns one line per quote that does not hold (or names a
 value that was never recorded), so a test can show them all at once.
@@ -21,7 +28,8 @@ import math
 import re
 
 NUMBER = (r"(?:(?P<number>(?<![\w.^{])[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|10\^\{?(?P<power>[-−]?\d+)\}?)"
-          r"(?:\s?(?P<percent>%)|\s?[×x](?!\w))?[*$)]*\s*")
+          r"(?:\s?(?P<percent>%)|\s?[×x](?!\w))?"
+          r"(?:\s*(?:±|\\pm)\s*(?P<spread>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s?%?)?[*$)]*\s*")
 MARKER = r"<!--\s*q\s+(?P<name>[\w.]+)\s*(?P<condition>.*?)\s*-->"
 QUOTE = re.compile(f"(?:{NUMBER})?{MARKER}")
 CONDITION = re.compile(r"^(?:±\s*(?P<tol>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?P<rel>%)?|"
@@ -43,7 +51,7 @@ def quotes(markdown):
     """Every quote in a markdown text: dicts with name, number (or None), percent, condition."""
     for m in QUOTE.finditer(markdown):
         yield {"name": m["name"], "number": m["number"], "power": m["power"], "percent": bool(m["percent"]),
-               "condition": m["condition"].strip(), "text": m.group(0)}
+               "spread": m["spread"], "condition": m["condition"].strip(), "text": m.group(0)}
 
 
 def problem(quote, values):
@@ -70,7 +78,15 @@ def problem(quote, values):
         return f"{text!r}: no number before the marker, and no bound in it"
     shown = value * 100 if quote["percent"] else value
     written = number(quote["number"])
-    if c["tol"] is None:
+    if quote.get("spread") is not None:
+        if c["tol"] is not None:
+            return f"{text!r}: give the spread once, in the prose or in the marker, not both"
+        spread = number(quote["spread"])
+        sd = values.get(f"{name}_sd")
+        if isinstance(sd, (int, float)) and spread + half_unit(quote["spread"]) * (1 + 1e-9) < sd:
+            return f"{text!r}: the prose says ± {quote['spread']}, but {name}_sd was measured as {sd:.3g}"
+        allowed = (spread + half_unit(quote["number"])) * (1 + 1e-9)
+    elif c["tol"] is None:
         allowed = half_unit(quote["number"]) * (1 + 1e-9)
     elif c["rel"]:
         allowed = abs(shown) * float(c["tol"]) / 100
@@ -79,7 +95,8 @@ def problem(quote, values):
     if abs(written - shown) <= allowed:
         return None
     unit = "%" if quote["percent"] else ""
-    return f"{text!r}: the notebook measured {name} = {shown:.6g}{unit}, the prose says {quote['number']}{unit}"
+    said = quote["number"] + unit + (f" ± {quote['spread']}{unit}" if quote.get("spread") else "")
+    return f"{text!r}: the notebook measured {name} = {shown:.6g}{unit}, the prose says {said}"
 
 
 def check_quotes(markdown_cells, values):
