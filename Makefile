@@ -20,8 +20,10 @@ install: $(STAMP)  ## create .venv and install everything
 demo: $(STAMP)  ## release the course into a temporary folder and grade the three bundled example submissions
 	$(BIN)/python -m autograder demo
 
-test: $(STAMP) browser  ## run the whole test suite (what CI runs)
-	$(BIN)/python -m pytest
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+test: $(STAMP) browser  ## run the whole test suite on every core (what CI runs; JOBS=1 for one process)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 browser:  ## Debian's chromium, which the browser test drives (apt-get installs it when missing and run as root)
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \

@@ -69,3 +69,19 @@ def student_kit(tmp_path_factory, generated_release):
 
     folder = tmp_path_factory.mktemp("kit") / "cs231n-kit"
     return kit.write_kit(SOLUTIONS, folder, log=lambda *_: None, generated=generated_release)
+
+
+# make test runs the suite in several processes (pytest-xdist, --dist loadgroup). Tests of
+# one group run in one process, so a fixture they share is built once: each file is a group
+# (its module fixtures), the files that share the release or the nbgrader course are one
+# group each, and the files of many independent slow tests are spread over every process.
+SPREAD = {"test_notebooks", "test_checks", "test_alternatives"}
+JOINED = {"test_release": "release", "test_kit": "release", "test_browser": "release",
+          "test_nbgrader": "nbgrader", "test_exchange": "nbgrader"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        name = item.module.__name__.rpartition(".")[2]
+        if name not in SPREAD:
+            item.add_marker(pytest.mark.xdist_group(JOINED.get(name, name)))
