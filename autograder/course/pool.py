@@ -27,6 +27,9 @@ class Outcome:
     death: str | None = None  # how the process died while it held the task
 
 
+_END = object()
+
+
 def _serve(conn, func, initializer, group):
     if group is not None:
         limits.own_groups()  # remembered before moving: the sandboxes' groups go beside this one
@@ -89,24 +92,33 @@ def run(func, tasks, jobs, initializer=None, memory_mb=None):
     """Yield an ``Outcome`` for each of ``tasks`` as it finishes: ``func(task)`` run in one of
     ``jobs`` processes, or how the process running it died."""
     context = multiprocessing.get_context("spawn")
-    pending = list(tasks)[::-1]
+    tasks, pending = iter(tasks), []  # read lazily: the caller may add tasks while this runs
     slots = []
+
+    def more():
+        if not pending:
+            task = next(tasks, _END)
+            if task is not _END:
+                pending.append(task)
+        return bool(pending)
+
     try:
-        while pending or any(s.task is not None for s in slots):
+        while more() or any(s.task is not None for s in slots):
             for slot in [s for s in slots if s.task is None and not s.proc.is_alive()]:
                 slots.remove(slot)  # died between tasks: nothing of a task was lost
                 slot.close()
-            idle = [s for s in slots if s.task is None]
-            while pending and len(idle) < len(pending) and len(slots) < jobs:
-                idle.append(_Slot(context, func, initializer, memory_mb))
-                slots.append(idle[-1])
-            for slot in idle:
-                if pending:
-                    slot.task = pending.pop()
-                    try:
-                        slot.conn.send(slot.task)
-                    except OSError:  # it died just now: the wait below reports it
-                        pass
+            while more():
+                slot = next((s for s in slots if s.task is None), None)
+                if slot is None:
+                    if len(slots) >= jobs:
+                        break
+                    slot = _Slot(context, func, initializer, memory_mb)
+                    slots.append(slot)
+                slot.task = pending.pop()
+                try:
+                    slot.conn.send(slot.task)
+                except OSError:  # it died just now: the wait below reports it
+                    pass
             busy = [s for s in slots if s.task is not None]
             ready = multiprocessing.connection.wait([s.conn for s in busy] + [s.proc.sentinel for s in busy])
             for slot in busy:

@@ -132,6 +132,7 @@ class Sandbox:
         self.uid = None  # the user a root grader runs an unisolated worker as
         self._cpu = [0.0, 0.0]  # CPU seconds of earlier workers in this check, and the mark in this one's
         self.callback_calls = self.callback_bytes = 0
+        self.timeouts = 0  # checks cut short by their time limit (a crowded machine can cause them)
         self.warnings = []  # warnings raised by student code since the last take_warnings()
         self.output = b""
 
@@ -296,6 +297,7 @@ class Sandbox:
                 return
 
     def _timeout(self):
+        self.timeouts += 1
         self.stop()
         raise StudentError("timeout", f"did not finish within {self.seconds:.3g} s (an endless loop?)")
 
@@ -366,6 +368,7 @@ class Sandbox:
 
     def _grader_overran(self):
         self.overran = True
+        self.timeouts += 1
         raise StudentError("timeout", f"did not finish within {self.seconds:.3g} s: checking what your code "
                            "returned took the grader too long (far more data than the docstring asks for?)")
 
