@@ -206,7 +206,8 @@ def cmd_grade_all(args):
     try:
         done = batch.run(submissions, pathlib.Path(args.out), jobs=args.jobs, solutions=solutions, seed=args.seed,
                          isolate=isolated, budget=args.budget, pattern=args.name_pattern, only=args.assignment,
-                         force=args.force, progress=not args.quiet, pool_memory_mb=args.pool_memory_mb)
+                         force=args.force, progress=not args.quiet, pool_memory_mb=args.pool_memory_mb,
+                         timeout=args.timeout)
     except KeyboardInterrupt:
         print("\ninterrupted: every result written so far is kept; run the same command again to grade the rest",
               file=sys.stderr)
@@ -407,6 +408,8 @@ def add_instructor_commands(sub, grading_options):
                     help="the instructor's source with the reference and hidden checks (default: %(default)s)")
     ga.add_argument("--seed", type=int, help="one seed for every submission's hidden inputs (default: a fresh "
                     "seed per submission, recorded in the gradebook)")
+    ga.add_argument("--timeout", type=float, metavar="S",
+                    help="seconds of CPU allowed per check (default: each check's own, 10 s)")
     ga.add_argument("--budget", type=float, default=grading.BUDGET_SECONDS, metavar="S",
                     help="seconds allowed per submission (default %(default)g)")
     ga.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")

@@ -243,7 +243,7 @@ def grade_one(sub, out, options):
             seed = options["seed"] if options["seed"] is not None else grading.new_seed()
             results = grading.grade(folder / intake.LIBRARY, [sub.assignment], solutions=solutions,
                                     hidden=solutions is not None, seed=seed, isolate=options["isolate"],
-                                    budget=options["budget"])
+                                    budget=options["budget"], timeout=options.get("timeout"))
             if not results["tests"]:
                 problem = f"no checks are defined for assignment {intake.printable(sub.assignment)}"
         if problem is not None:
@@ -362,7 +362,7 @@ def plan(subs, out, fingerprint, force=False):
 
 def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, isolate=True,
         budget=grading.BUDGET_SECONDS, pattern=DEFAULT_PATTERN, only=None, force=False, progress=True,
-        log=print, pool_memory_mb=None):
+        log=print, pool_memory_mb=None, timeout=None):
     """Grade what is new or changed under ``submissions`` into ``out``; returns a summary dict.
 
     ``pool_memory_mb`` bounds each grading process's memory (where a control group can be made).
@@ -382,7 +382,7 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     log(f"{len(subs)} submissions found: {len(done)} already graded and unchanged, {len(todo)} to grade"
         + (f" with {min(jobs, len(todo))} processes" if todo else ""))
     options = {"solutions": solutions, "grader_sha256": fingerprint, "seed": seed, "isolate": isolate,
-               "budget": budget}
+               "budget": budget, "timeout": timeout}
     errors = []
     started = time.monotonic()
     if todo:
@@ -400,6 +400,8 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
                 alone.append(sub)
                 continue
             if outcome.value[5]:
+                bar.write(f"{intake.printable(sub.origin, 120)}: a check ran out of time while other submissions "
+                          "were graded beside it; it is graded again alone at the end")
                 alone.append(sub)
                 continue
             _tally(bar, outcome.value, errors)
