@@ -378,6 +378,9 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     intake.sweep()
     fingerprint = grader_fingerprint(solutions)
     todo, done = plan(subs, out, fingerprint, force)
+    if pool_memory_mb and todo and not _can_limit(pool_memory_mb):
+        log(f"note: no control group can be made here, so the grading processes run without the "
+            f"{pool_memory_mb} MB limit of their own")
     jobs = max(1, jobs or cores())
     log(f"{len(subs)} submissions found: {len(done)} already graded and unchanged, {len(todo)} to grade"
         + (f" with {min(jobs, len(todo))} processes" if todo else ""))
@@ -423,6 +426,15 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     summary = summarize(out, rows)
     return {"found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
             "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}
+
+
+def _can_limit(memory_mb):
+    from ..sandbox.limits import ControlGroup
+
+    group = ControlGroup.create(memory_mb << 20, 8)
+    if group:
+        group.remove()
+    return bool(group)
 
 
 def _graded(subs, out, options, jobs, memory_mb):
@@ -569,4 +581,5 @@ def _plot(path, by):
         fig.text(0.5, 0.5, "no results yet", ha="center")
     tmp = path.with_name(f".{path.name}.tmp")
     fig.savefig(tmp, format="png", dpi=100)
+    os.chmod(tmp, 0o600)  # like every file of RESULTS: the grader's alone (student code may run as another user)
     os.replace(tmp, path)
