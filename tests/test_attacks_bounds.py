@@ -78,7 +78,7 @@ def test_replies_that_broadcast_to_n_by_n_fail_on_their_shape_before_any_arithme
     done, peak, found = grade_cli(lib, "--check", "softmax_loss")
     said = check_output(found, "softmax_loss")
     assert said["score"] == 0 and "has shape (1, 20000) but should have shape ()" in said["output"], said
-    assert peak < 400, f"the grader grew to {peak:.0f} MB"
+    assert peak < 400, f"the grader grew to {peak:.0f} MB"  # 3.1 GB before the shape check
 
 
 FLOOD = '''
@@ -101,7 +101,7 @@ def test_a_flood_of_large_arguments_to_a_callback_is_cut_off_by_the_checks_budge
     done, peak, found = grade_cli(lib, "--check", "initial_loss_check")
     said = check_output(found, "initial_loss_check")
     assert said["score"] == 0 and "more than 32 MB of arguments" in said["output"], said
-    assert peak < 500, f"the grader grew to {peak:.0f} MB"
+    assert peak < 350, f"the grader grew to {peak:.0f} MB"  # 670 MB and more before the budget
 
 
 def test_a_recorder_checks_shapes_before_its_function_runs_and_keeps_only_digests_of_large_arrays():
