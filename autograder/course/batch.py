@@ -27,7 +27,7 @@ One submission never costs another (``pool.py``): a pool process that dies while
 its own) costs only the submission it held. That one is recorded in ``RESULTS/.crashes``
 and graded again at the end, alone; if it kills its process again, its result says that
 the grader could not finish it, and why, and stays (a rerun does not fall into the same
-death). A result with a timeout, graded while other submissions ran beside it, is marked
+death; ``crashes.py``). A result with a timeout, graded while other submissions ran beside it, is marked
 provisional and graded again alone at the end (and by a rerun, if this one is cut short).
 """
 
@@ -44,14 +44,13 @@ import statistics
 import time
 
 from .. import grading, report
-from . import intake, pool, submission
+from . import crashes, intake, pool, submission
 
 DEFAULT_PATTERN = r"^(?P<student_id>[^_]+)(?:_(?:.*_)?(?P<assignment>\d\d_[A-Za-z0-9]+)|_.*)?\.zip$"
 RESULTS_FILE = "results.json"
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}\Z")
 HASHED = re.compile(r"-[0-9a-f]{20}\Z")  # the end of a name safe_name made
 RESERVED = {"gradebook.csv", "summary.md", "summary.png"}  # what RESULTS itself holds
-CRASHES = ".crashes"  # RESULTS/.crashes/<key>.json: submissions whose pool process died
 
 
 @dataclasses.dataclass
@@ -282,49 +281,6 @@ def _grade_task(task):
     return grade_one(*task)
 
 
-def crash_path(out, sub):
-    key = hashlib.sha256(f"{sub.student}\0{sub.assignment}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return pathlib.Path(out) / CRASHES / f"{key}.json"
-
-
-def crashes(out, sub, fingerprint):
-    """How often this submission (as it is now, under this grader) killed its pool process."""
-    data = read_results(crash_path(out, sub)) or {}
-    extra = data.get("extra_data", {})
-    same = extra.get("submission_sha256") == sub.sha256 and extra.get("grader_sha256") == fingerprint
-    return extra.get("deaths", 0) if same else 0
-
-
-def record_crash(out, sub, fingerprint, how):
-    from ..files import write_atomically
-
-    path = crash_path(out, sub)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    deaths = crashes(out, sub, fingerprint) + 1
-    write_atomically(path, json.dumps({"extra_data": {"submission_sha256": sub.sha256, "grader_sha256": fingerprint,
-                                                       "deaths": deaths, "how": how,
-                                                       "origin": intake.printable(sub.origin)}}))
-    return deaths
-
-
-def unfinished(sub, out, options, how):
-    """The final result of a submission whose grading process died twice, the second time alone."""
-    from ..files import write_atomically
-
-    problem = (f"the grader could not finish grading this submission: {how}, twice, the second time with no "
-               "other submission beside it; an instructor must look at it")
-    summary = report.gradescope(refused_results(sub, problem, options["solutions"]))
-    summary["output"] = f"Not graded: {problem}"
-    summary.setdefault("extra_data", {}).update(
-        student=intake.printable(sub.student), assignment=sub.assignment or "unknown",
-        source=intake.printable(sub.origin), submission_sha256=sub.sha256, grader_sha256=options["grader_sha256"],
-        problem=problem, provisional=False, graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    path = results_path(out, sub.student, sub.assignment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(summary, indent=1))
-    return problem
-
-
 # -- the run ----------------------------------------------------------------------------------
 def cores():
     """The cores this process may use (its CPU affinity), which may be fewer than the machine's."""
@@ -378,7 +334,7 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     intake.sweep()
     fingerprint = grader_fingerprint(solutions)
     todo, done = plan(subs, out, fingerprint, force)
-    if pool_memory_mb and todo and not _can_limit(pool_memory_mb):
+    if pool_memory_mb and todo and not pool.can_limit(pool_memory_mb):
         log(f"note: no control group can be made here, so the grading processes run without the "
             f"{pool_memory_mb} MB limit of their own")
     jobs = max(1, jobs or cores())
@@ -393,12 +349,12 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
 
         bar = tqdm(total=len(todo), unit="submission", disable=not progress, smoothing=0.1, mininterval=0.5)
         # What killed its process before is graded alone, after the others; so is what timed out in a crowd.
-        alone = [sub for sub in todo if crashes(out, sub, fingerprint)]
+        alone = [sub for sub in todo if crashes.count(out, sub, fingerprint)]
         together = [sub for sub in todo if sub not in alone]
         crowded = min(jobs, len(together)) > 1
         for sub, outcome in _graded(together, out, dict(options, crowded=crowded), jobs, pool_memory_mb):
             if outcome.death:
-                record_crash(out, sub, fingerprint, outcome.death)
+                crashes.record(out, sub, fingerprint, outcome.death)
                 bar.write(f"{intake.printable(sub.origin, 120)}: {outcome.death}; it is graded again alone at the end")
                 alone.append(sub)
                 continue
@@ -410,15 +366,15 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
             _tally(bar, outcome.value, errors)
         for sub, outcome in _graded(alone, out, dict(options, crowded=False), 1, pool_memory_mb):
             if outcome.death:
-                if record_crash(out, sub, fingerprint, outcome.death) >= 2:
-                    problem = unfinished(sub, out, options, outcome.death)
+                if crashes.record(out, sub, fingerprint, outcome.death) >= 2:
+                    problem = crashes.unfinished(sub, out, options, outcome.death)
                     bar.write(f"{intake.printable(sub.origin, 120)}: not graded: {problem}")
                 else:  # its first death (an earlier one was under another grader or submission): once more
                     alone.append(sub)
                     continue
                 bar.update(1)
                 continue
-            crash_path(out, sub).unlink(missing_ok=True)
+            crashes.path(out, sub).unlink(missing_ok=True)
             _tally(bar, outcome.value, errors)
         bar.close()
     seconds = time.monotonic() - started
@@ -426,15 +382,6 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     summary = summarize(out, rows)
     return {"found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
             "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}
-
-
-def _can_limit(memory_mb):
-    from ..sandbox.limits import ControlGroup
-
-    group = ControlGroup.create(memory_mb << 20, 8)
-    if group:
-        group.remove()
-    return bool(group)
 
 
 def _graded(subs, out, options, jobs, memory_mb):

@@ -88,6 +88,14 @@ class _Slot:
             self.group.remove()
 
 
+def can_limit(memory_mb):
+    """Whether a process here can be given a memory limit of its own (a control group)."""
+    group = limits.ControlGroup.create(memory_mb << 20, 8)
+    if group:
+        group.remove()
+    return bool(group)
+
+
 def run(func, tasks, jobs, initializer=None, memory_mb=None):
     """Yield an ``Outcome`` for each of ``tasks`` as it finishes: ``func(task)`` run in one of
     ``jobs`` processes, or how the process running it died."""
