@@ -34,23 +34,26 @@ def _progress(enabled):
 
 
 
-def refuse_exposed_secrets(isolated, solutions):
-    """Without the sandbox a root grader runs student code as nobody, which protects the
-    reference and the hidden checks only if nobody cannot read them (Gradescope's run makes
-    them root's alone; an instructor's checkout is usually readable by all, and student code
-    finds it from the grader's command line in /proc). Returns 2 after saying so, else None."""
+def refuse_exposed_secrets(isolated, solutions, others=()):
+    """Without the sandbox a root grader runs student code as a user of its own, which
+    protects the instructor's files only if that user cannot read them (Gradescope's run
+    makes them root's alone; an instructor's checkout is usually readable by all, and student
+    code finds it from the grader's command line in /proc): the whole of ``solutions`` (the
+    reference, the hidden checks, the master notebooks), the course's gradebook.db, and
+    ``others`` (other students' submissions, the results). Returns 2 after saying so, else None."""
     from .sandbox import privileges
 
-    if isolated or solutions is None or not privileges.running_as_root():
+    if isolated or not privileges.running_as_root():
         return None
-    folders = [pathlib.Path(solutions) / "cs231n_lib", pathlib.Path(solutions) / "hidden_checks"]
-    exposed = [p for folder in folders for p in sorted(folder.rglob("*")) if p.is_file() and privileges.nobody_may(p)]
+    folders = [pathlib.Path(p) for p in ([solutions] if solutions is not None else []) + list(others)]
+    gradebooks = {f.parent / "gradebook.db" for f in folders} | {pathlib.Path("gradebook.db")}
+    exposed = privileges.exposed(folders + sorted(gradebooks))
     if not exposed:
         return None
-    print(f"error: without the sandbox, student code runs as nobody, and nobody may read {exposed[0]} "
-          f"({len(exposed)} such files of the reference and hidden checks): student code could copy the "
-          f"reference. Make them root's alone (chmod -R go-rwx {folders[0]} {folders[1]}) or grade where "
-          "bubblewrap works.", file=sys.stderr)
+    print(f"error: without the sandbox, student code runs as a user of its own, and every user may read "
+          f"{exposed[0]} ({len(exposed)} such files of the reference, hidden checks, master notebooks, gradebook or "
+          f"other submissions): student code could copy them. Make them root's alone (chmod -R go-rwx "
+          f"{' '.join(str(f) for f in folders)}) or grade where bubblewrap works.", file=sys.stderr)
     return 2
 
 
@@ -152,9 +155,19 @@ def cmd_sync(args):
     return 0
 
 
+def cgroups():
+    """Whether this grader can make control groups (which end every process a sandbox leaves)."""
+    from .sandbox.limits import ControlGroup
+
+    group = ControlGroup.create(64 << 20, 8)
+    if group:
+        group.remove()
+    return bool(group)
+
+
 def cmd_grade_all(args):
     from .course import batch
-    from .sandbox import isolation
+    from .sandbox import isolation, privileges
 
     submissions = pathlib.Path(args.submissions)
     if not submissions.is_dir():
@@ -174,7 +187,12 @@ def cmd_grade_all(args):
         print(f"note: no reference library and hidden checks in {solutions}; running the visible checks only",
               file=sys.stderr)
         solutions = None
-    if refuse_exposed_secrets(isolated, solutions):
+    if refuse_exposed_secrets(isolated, solutions, [submissions, args.out]):
+        return 2
+    if not isolated and not privileges.running_as_root() and ((args.jobs or batch.cores()) > 1 or not cgroups()):
+        print("error: without the sandbox and without root, every student's code would run as one user, who could "
+              "signal or read the code of the one beside it: grade unisolated only as root (each submission then "
+              "runs as a user of its own), or with --jobs 1 where control groups can be made", file=sys.stderr)
         return 2
     import re
 
@@ -188,7 +206,8 @@ def cmd_grade_all(args):
     try:
         done = batch.run(submissions, pathlib.Path(args.out), jobs=args.jobs, solutions=solutions, seed=args.seed,
                          isolate=isolated, budget=args.budget, pattern=args.name_pattern, only=args.assignment,
-                         force=args.force, progress=not args.quiet)
+                         force=args.force, progress=not args.quiet, pool_memory_mb=args.pool_memory_mb,
+                         timeout=args.timeout)
     except KeyboardInterrupt:
         print("\ninterrupted: every result written so far is kept; run the same command again to grade the rest",
               file=sys.stderr)
@@ -389,9 +408,14 @@ def add_instructor_commands(sub, grading_options):
                     help="the instructor's source with the reference and hidden checks (default: %(default)s)")
     ga.add_argument("--seed", type=int, help="one seed for every submission's hidden inputs (default: a fresh "
                     "seed per submission, recorded in the gradebook)")
+    ga.add_argument("--timeout", type=float, metavar="S",
+                    help="seconds of CPU allowed per check (default: each check's own, 10 s)")
     ga.add_argument("--budget", type=float, default=grading.BUDGET_SECONDS, metavar="S",
                     help="seconds allowed per submission (default %(default)g)")
     ga.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
+    ga.add_argument("--pool-memory-mb", type=int, metavar="MB",
+                    help="memory for each grading process (not student code, which has its own limit): one that "
+                    "outgrows it costs only the submission it grades (default: no limit of its own)")
     ga.add_argument("--allow-unisolated", action="store_true",
                     help="grade even where student code cannot be isolated; the results say so")
     ga.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -135,7 +135,7 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
         from .sandbox.privileges import running_as_root
 
         how = "NOT ISOLATED: student code ran without the OS sandbox" + (
-            ", as user nobody in a separate process" if running_as_root() else "")
+            ", as an unprivileged user of its own in a separate process" if running_as_root() else "")
     how += f"; limits: {limits}"
     return {"score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests),
-            "tests": tests, "seed": seed, "isolation": how}
+            "tests": tests, "seed": seed, "isolation": how, "timeouts": sandbox.timeouts}

@@ -25,11 +25,21 @@ def perturbations(x, h):
     return out
 
 
-def gradient_from_values(x, values, df, h):
-    """Centred differences of sum(f * df) from f evaluated at ``perturbations(x, h)``."""
+def gradient_from_values(x, values, df, h, label="the function's output"):
+    """Centred differences of sum(f * df) from f evaluated at ``perturbations(x, h)``.
+
+    ``values`` come from student code: each must have the shape of ``df`` before any
+    arithmetic (a (n, 1) output against a (1, n) one would broadcast to n x n)."""
+    from .registry import CheckFailed, as_array
+
+    if not isinstance(values, (list, tuple)) or len(values) != 2 * x.size:
+        raise CheckFailed(f"{label}: expected {2 * x.size} outputs for the moved inputs, got "
+                          f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}")
+    shape = np.shape(df)
     grad = np.zeros(x.shape, dtype=np.float64)
     for k, ix in enumerate(np.ndindex(x.shape)):
-        plus, minus = (np.asarray(v, dtype=np.float64) for v in values[2 * k: 2 * k + 2])
+        plus, minus = (as_array(f"{label} at an input moved by {'+-'[j]}h", v, shape)
+                       for j, v in enumerate(values[2 * k: 2 * k + 2]))
         grad[ix] = np.sum((plus - minus) * df) / (2 * h)
     return grad
 

@@ -67,7 +67,7 @@ def zipped(folder, archive, edit=None):
 
 def grade_all(subs, out, *extra):
     done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(subs), "--out", str(out),
-                           "--assignment", "00", "--jobs", "2", "--quiet", *map(str, extra)],
+                           "--assignment", "00", "--jobs", "2", "--quiet", "--seed", "0", *map(str, extra)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr  # a result for everyone, no grader error
     return done
@@ -359,10 +359,10 @@ def test_without_the_sandbox_grading_refuses_while_nobody_may_read_the_reference
         for path in [shared, *solutions.rglob("*"), solutions]:
             path.chmod(0o755 if path.is_dir() else 0o644)
         command = [sys.executable, "-m", "autograder", "grade-all", str(subs), "--out", str(out), "--assignment",
-                   "00", "--quiet", "--allow-unisolated", "--solutions", str(solutions)]
+                   "00", "--quiet", "--seed", "0", "--allow-unisolated", "--solutions", str(solutions)]
         env = {**os.environ, "CS231N_BWRAP": "/nonexistent/bwrap"}
         exposed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert exposed.returncode == 2 and "nobody may read" in exposed.stderr and not out.exists(), exposed.stderr
+        assert exposed.returncode == 2 and "every user may read" in exposed.stderr and not out.exists(), exposed.stderr
         solutions.chmod(0o700)  # what the error says to do
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr

@@ -154,13 +154,15 @@ def test_student_code_can_neither_forge_results_nor_read_the_hidden_checks(grade
     done, results = run_autograder(gradescope, **env)
     assert done.returncode == 0, done.stderr
     said = next(t for t in results["tests"] if t["name"] == "sigmoid_forward")["output"]
-    assert "could not read" in said and "uid 65534" in said and "wrote results" not in said, said
+    uid = int(said.rpartition("uid ")[2].split()[0])
+    assert uid == 65534 if mode == "bubblewrap" else uid >= 0x60000000  # nobody, or a fresh user of its own
+    assert "could not read" in said and "wrote results" not in said, said
     secret = max(HIDDEN.read_text()[:600].splitlines(), key=len)
     assert len(secret) > 20 and secret not in json.dumps(results)
     for t in results["tests"]:  # only what uses the sabotaged function fails: the reference held
         assert (t["score"] == 0) == ("activations.sigmoid_forward" in t["tags"]), t
     if mode.startswith("no"):
-        assert "NOT ISOLATED" in results["output"] and "as user nobody" in results["output"]
+        assert "NOT ISOLATED" in results["output"] and "an unprivileged user of its own" in results["output"]
     else:
         assert "bubblewrap sandbox" in results["output"]
     assert "raise SystemExit" not in (gradescope / "source/grader/solutions/cs231n_lib/activations.py").read_text()

@@ -329,13 +329,16 @@ def lbfgs_direction(lib):
 
 
 class Counted:
-    """An objective the grader evaluates, counting the calls student code makes."""
+    """An objective the grader evaluates, counting the calls student code makes; ``w0``'s shape
+    is the only one it takes (checked before any arithmetic on what student code sent)."""
 
-    def __init__(self, f):
-        self.f, self.calls = f, 0
+    def __init__(self, f, w0):
+        self.f, self.calls, self.shape = f, 0, np.shape(w0)
 
     def __call__(self, w):
         self.calls += 1
+        if np.shape(w) != self.shape or np.asarray(w).dtype.kind not in "iuf":
+            raise ValueError(f"f takes an array of shape {self.shape}, not {type(w).__name__} of shape {np.shape(w)}")
         loss, grad = self.f(np.asarray(w, dtype=np.float64))
         return float(loss), grad
 
@@ -350,7 +353,7 @@ def rosenbrock(w):
 
 
 def minimize(lib, f, w0, label, **kwargs):
-    counted = Counted(f)
+    counted = Counted(f, w0)
     result = lib.call("second_order.lbfgs_minimize", Callback(0), w0, callbacks={0: counted}, **kwargs)
     w, info = unpack(label, result, 2)
     w = as_array(f"{label}: w", w, np.shape(w0))

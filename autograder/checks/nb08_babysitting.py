@@ -14,7 +14,7 @@ one, is off by dozens. The seeds are fixed, so an implementation always gets the
 import numpy as np
 
 from ..registry import CheckFailed, as_array, check, close, scalar, unpack
-from ..sandbox import Callback, Opaque, Rng
+from ..sandbox import Callback, Opaque, Recorder, Rng
 
 A = "08_babysitting"
 SIGMAS = 6
@@ -22,17 +22,6 @@ KS_LIMIT = 3.1  # sqrt(n) times the Kolmogorov-Smirnov distance a uniform sample
 
 
 # ---------------------------------------------------------------- shared helpers
-
-
-class Recorder:
-    """A trusted function that counts and remembers its calls."""
-
-    def __init__(self, f):
-        self.f, self.calls = f, []
-
-    def __call__(self, *args):
-        self.calls.append(args)
-        return self.f(*args)
 
 
 def truth(label, got):
@@ -80,7 +69,7 @@ X_SMALL, Y_SMALL = _fixed.standard_normal((30, 6)), _fixed.integers(0, 10, 30)
 
 
 def initial_loss_case(lib, loss, num_classes, rel_tol=None):
-    recorder = Recorder(lambda X, y: (loss, {"W1": np.zeros(3)}))
+    recorder = Recorder(lambda X, y: (loss, {"W1": np.zeros(3)}), like=(X_SMALL, Y_SMALL))
     kwargs = {} if rel_tol is None else {"rel_tol": rel_tol}
     label = (f"initial_loss_check(loss_fn, X, y, num_classes={num_classes}"
              + ("" if rel_tol is None else f", rel_tol={rel_tol}") + f") with a loss_fn giving {loss:.4f}")

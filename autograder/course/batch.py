@@ -21,6 +21,14 @@ of the submission and of the grader's checks. A later run skips every submission
 result holds the same two hashes, so a run that was killed resumes where it stopped and
 a resubmission (or a fixed check) is regraded. ``gradebook.csv`` and the summary are
 rebuilt from the results files every time, so they cannot hold a row twice.
+
+One submission never costs another (``pool.py``): a pool process that dies while grading
+(killed by the kernel for memory, say; ``--pool-memory-mb`` gives each process a limit of
+its own) costs only the submission it held. That one is recorded in ``RESULTS/.crashes``
+and graded again at the end, alone; if it kills its process again, its result says that
+the grader could not finish it, and why, and stays (a rerun does not fall into the same
+death; ``crashes.py``). A result with a timeout, graded while other submissions ran beside it, is marked
+provisional and graded again alone at the end (and by a rerun, if this one is cut short).
 """
 
 import csv
@@ -36,7 +44,7 @@ import statistics
 import time
 
 from .. import grading, report
-from . import intake, submission
+from . import crashes, intake, pool, submission
 
 DEFAULT_PATTERN = r"^(?P<student_id>[^_]+)(?:_(?:.*_)?(?P<assignment>\d\d_[A-Za-z0-9]+)|_.*)?\.zip$"
 RESULTS_FILE = "results.json"
@@ -211,8 +219,10 @@ def _worker_init():
 def grade_one(sub, out, options):
     """Stage, check and grade one submission; write its results.json atomically.
 
-    Returns (origin, score, max_score, problem, None), or (origin, .., error) when the
-    grader itself failed (nothing is written then, so the next run retries it).
+    Returns (origin, score, max_score, problem, None, provisional), or (origin, .., error, ..)
+    when the grader itself failed (nothing is written then, so the next run retries it).
+    ``provisional``: a check timed out while ``options["crowded"]`` (other submissions were
+    graded beside it), so the result is marked to be graded again alone.
     """
     from ..files import write_atomically
     from ..sandbox import SandboxError
@@ -232,15 +242,15 @@ def grade_one(sub, out, options):
             seed = options["seed"] if options["seed"] is not None else grading.new_seed()
             results = grading.grade(folder / intake.LIBRARY, [sub.assignment], solutions=solutions,
                                     hidden=solutions is not None, seed=seed, isolate=options["isolate"],
-                                    budget=options["budget"])
+                                    budget=options["budget"], timeout=options.get("timeout"))
             if not results["tests"]:
                 problem = f"no checks are defined for assignment {intake.printable(sub.assignment)}"
         if problem is not None:
             results = refused_results(sub, problem, solutions)
     except SandboxError as exc:
-        return sub.origin, None, None, None, f"the sandbox failed: {exc}"
+        return sub.origin, None, None, None, f"the sandbox failed: {exc}", False
     except Exception as exc:  # a bug of the grader: say so, grade the others
-        return sub.origin, None, None, None, f"internal error: {type(exc).__name__}: {exc}"
+        return sub.origin, None, None, None, f"internal error: {type(exc).__name__}: {exc}", False
     finally:
         if folder is not None:
             shutil.rmtree(folder.parent, ignore_errors=True)
@@ -252,15 +262,23 @@ def grade_one(sub, out, options):
     if notes:
         summary["output"] = (summary.get("output", "") + "\nAbout your submission:\n"
                              + "\n".join(f"- {n}" for n in notes[:20])).strip()
+    provisional = bool(options.get("crowded") and results.get("timeouts"))
+    if provisional:
+        summary["output"] = (summary.get("output", "") + "\nA check ran out of time while other submissions were "
+                             "graded beside this one: it is graded again alone.").strip()
     summary["execution_time"] = round(time.monotonic() - started, 3)
-    summary.setdefault("extra_data", {}).update(
+    summary.setdefault("extra_data", {}).update(provisional=provisional,
         student=intake.printable(sub.student), assignment=sub.assignment or "unknown",
         source=intake.printable(sub.origin), submission_sha256=sub.sha256, grader_sha256=fingerprint, problem=problem,
         graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     path = results_path(out, sub.student, sub.assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, json.dumps(summary, indent=1))
-    return sub.origin, results["score"], results["max_score"], problem, None
+    return sub.origin, results["score"], results["max_score"], problem, None, provisional
+
+
+def _grade_task(task):
+    return grade_one(*task)
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -290,7 +308,8 @@ def plan(subs, out, fingerprint, force=False):
             sub.sha256 = None
         old = None if force else read_results(results_path(out, sub.student, sub.assignment))
         extra = old["extra_data"] if old else {}
-        if sub.sha256 and extra.get("submission_sha256") == sub.sha256 and extra.get("grader_sha256") == fingerprint:
+        if (sub.sha256 and extra.get("submission_sha256") == sub.sha256 and extra.get("grader_sha256") == fingerprint
+                and not extra.get("provisional")):
             done.append(sub)
         else:
             todo.append(sub)
@@ -299,11 +318,11 @@ def plan(subs, out, fingerprint, force=False):
 
 def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, isolate=True,
         budget=grading.BUDGET_SECONDS, pattern=DEFAULT_PATTERN, only=None, force=False, progress=True,
-        log=print):
-    """Grade what is new or changed under ``submissions`` into ``out``; returns a summary dict."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    import multiprocessing
+        log=print, pool_memory_mb=None, timeout=None):
+    """Grade what is new or changed under ``submissions`` into ``out``; returns a summary dict.
 
+    ``pool_memory_mb`` bounds each grading process's memory (where a control group can be made).
+    """
     out = pathlib.Path(out)
     subs, notes = discover(submissions, pattern)
     if only:
@@ -315,36 +334,79 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     intake.sweep()
     fingerprint = grader_fingerprint(solutions)
     todo, done = plan(subs, out, fingerprint, force)
+    if pool_memory_mb and todo and not pool.can_limit(pool_memory_mb):
+        log(f"note: no control group can be made here, so the grading processes run without the "
+            f"{pool_memory_mb} MB limit of their own")
     jobs = max(1, jobs or cores())
     log(f"{len(subs)} submissions found: {len(done)} already graded and unchanged, {len(todo)} to grade"
         + (f" with {min(jobs, len(todo))} processes" if todo else ""))
     options = {"solutions": solutions, "grader_sha256": fingerprint, "seed": seed, "isolate": isolate,
-               "budget": budget}
+               "budget": budget, "timeout": timeout}
     errors = []
     started = time.monotonic()
     if todo:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), unit="submission", disable=not progress, smoothing=0.1, mininterval=0.5)
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
-                                 initializer=_worker_init) as pool:
-            futures = [pool.submit(grade_one, sub, out, options) for sub in todo]
-            for future in as_completed(futures):
-                origin, score, most, problem, error = future.result()
-                if error:
-                    errors.append(f"{intake.printable(origin, 120)}: {error}")
-                    bar.write(f"grader error, not graded: {errors[-1]}")
-                elif problem:
-                    bar.write(f"{intake.printable(origin, 120)}: not graded: {problem}")
-                bar.set_postfix_str(intake.printable(origin, 40), refresh=False)
+        # What killed its process before is graded alone, after the others; so is what timed out in a crowd.
+        alone = [sub for sub in todo if crashes.count(out, sub, fingerprint)]
+        together = [sub for sub in todo if sub not in alone]
+        crowded = min(jobs, len(together)) > 1
+        for sub, outcome in _graded(together, out, dict(options, crowded=crowded), jobs, pool_memory_mb):
+            if outcome.death:
+                crashes.record(out, sub, fingerprint, outcome.death)
+                bar.write(f"{intake.printable(sub.origin, 120)}: {outcome.death}; it is graded again alone at the end")
+                alone.append(sub)
+                continue
+            if outcome.value[5]:
+                bar.write(f"{intake.printable(sub.origin, 120)}: a check ran out of time while other submissions "
+                          "were graded beside it; it is graded again alone at the end")
+                alone.append(sub)
+                continue
+            _tally(bar, outcome.value, errors)
+        for sub, outcome in _graded(alone, out, dict(options, crowded=False), 1, pool_memory_mb):
+            if outcome.death:
+                if crashes.record(out, sub, fingerprint, outcome.death) >= 2:
+                    problem = crashes.unfinished(sub, out, options, outcome.death)
+                    bar.write(f"{intake.printable(sub.origin, 120)}: not graded: {problem}")
+                else:  # its first death (an earlier one was under another grader or submission): once more
+                    alone.append(sub)
+                    continue
                 bar.update(1)
+                continue
+            crashes.path(out, sub).unlink(missing_ok=True)
+            _tally(bar, outcome.value, errors)
         bar.close()
     seconds = time.monotonic() - started
     rows = rebuild(out, solutions)
     summary = summarize(out, rows)
     return {"found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
             "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}
+
+
+def _graded(subs, out, options, jobs, memory_mb):
+    """(submission, pool.Outcome) for each of ``subs`` (a list that may grow while it runs)."""
+    for outcome in pool.run(_grade_task, ((sub, out, options) for sub in _growing(subs)), jobs,
+                            initializer=_worker_init, memory_mb=memory_mb):
+        yield outcome.task[0], outcome
+
+
+def _growing(items):
+    i = 0
+    while i < len(items):
+        yield items[i]
+        i += 1
+
+
+def _tally(bar, value, errors):
+    origin, score, most, problem, error, _ = value
+    if error:
+        errors.append(f"{intake.printable(origin, 120)}: {error}")
+        bar.write(f"grader error, not graded: {errors[-1]}")
+    elif problem:
+        bar.write(f"{intake.printable(origin, 120)}: not graded: {problem}")
+    bar.set_postfix_str(intake.printable(origin, 40), refresh=False)
+    bar.update(1)
 
 
 # -- the gradebook and the summary -------------------------------------------------------------
@@ -466,4 +528,5 @@ def _plot(path, by):
         fig.text(0.5, 0.5, "no results yet", ha="center")
     tmp = path.with_name(f".{path.name}.tmp")
     fig.savefig(tmp, format="png", dpi=100)
+    os.chmod(tmp, 0o600)  # like every file of RESULTS: the grader's alone (student code may run as another user)
     os.replace(tmp, path)

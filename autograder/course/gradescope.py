@@ -19,7 +19,8 @@ reference (a check's output is shown to the student, so anything read could leak
 * where bubblewrap can create namespaces, the sandbox's file system is built from nothing:
   ``/autograder`` is simply not there, and student code runs as ``nobody``;
 * where it cannot (Docker's default seccomp profile forbids user namespaces, as it may on
-  Gradescope), grading goes on without the OS sandbox, as ``nobody`` in a separate process
+  Gradescope), grading goes on without the OS sandbox, as an unprivileged user of its own
+  (``privileges.fresh_uid``) in a separate process
   with the same limits; before that, ``run`` makes ``grader/solutions``, the results folder
   and the submission's metadata root's alone (``setup.sh`` does it too), so nobody can
   read the first and write none of them. Every results.json says which of the two ran
@@ -213,8 +214,8 @@ def run(root, require_isolation=False):
         how = why
     elif running_as_root() and not require_isolation:
         how = (f"NOT ISOLATED: bubblewrap cannot create namespaces here ({why[:200]}); student code ran as "
-               "user nobody in a separate process with limits, without read access to the hidden checks or "
-               "write access to the results")
+               "an unprivileged user of its own in a separate process with limits, without read access to the "
+               "hidden checks or write access to the results")
     else:
         how = None
     code, notes, problem = 0, [], None

@@ -4,13 +4,16 @@
   what comes back;
 * ``bwrap`` builds the OS sandbox the worker runs in, ``limits`` its resource limits;
 * ``worker`` is the program inside, the only one that imports student code;
-* ``codec`` is the wire format between the two, which decodes nothing but plain values.
+* ``codec`` is the wire format between the two, which decodes nothing but plain values;
+* ``guard`` bounds the grader's own work during a check, ``recorder`` the trusted
+  functions that student code calls back.
 """
 
 from .codec import Callback, Opaque, Rng
 from .process import Sandbox, SandboxError, StudentError
+from .recorder import Recorder
 
-__all__ = ["Callback", "Opaque", "Rng", "Sandbox", "SandboxError", "StudentError", "isolation"]
+__all__ = ["Callback", "Opaque", "Rng", "Recorder", "Sandbox", "SandboxError", "StudentError", "isolation"]
 
 
 def isolation():

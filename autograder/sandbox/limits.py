@@ -1,12 +1,18 @@
-"""Resource limits for one sandbox: memory, processes, CPU time, file sizes.
+"""Resource limits for one sandbox: memory, processes, CPU, file sizes.
 
 Per-process limits (``setrlimit``) always apply, but ``RLIMIT_AS`` bounds one process, not
 a process tree, and ``RLIMIT_NPROC`` is not enforced for root. So where the grader may
 create control groups (cgroup v2, or the v1 ``memory`` and ``pids`` hierarchies) each
 sandbox also gets a group of its own, which bounds the memory and the number of
 processes of everything inside it together, and lets ``kill_all`` reach every process.
+
+The group also gets a CPU quota (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``; ``cpus`` CPUs'
+worth of time per period), so that sandboxes side by side share the machine fairly, and
+counts the CPU time of everything in it (v2 ``cpu.stat``, v1 ``cpuacct.usage``): time
+limits count that, not the wall clock of a crowded machine (``cpu_seconds``).
 """
 
+import functools
 import os
 import pathlib
 import resource
@@ -18,14 +24,20 @@ CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
 
 
 class Limits:
-    def __init__(self, memory_mb=4096, processes=64, cpu_seconds=600, file_mb=64):
+    def __init__(self, memory_mb=4096, processes=64, cpu_seconds=600, file_mb=64, cpus=1.0):
         self.memory_mb, self.processes = memory_mb, processes
         self.cpu_seconds, self.file_mb = cpu_seconds, file_mb
-        self.group = ControlGroup.create(memory_mb << 20, processes)
+        self.cpus = cpus
+        self.group = ControlGroup.create(memory_mb << 20, processes, cpus)
 
     def describe(self):
         whole = "for the whole sandbox" if self.group else "per process (no control group could be created)"
-        return f"{self.memory_mb} MB of memory and {self.processes} processes {whole}"
+        cpu = (f", {self.cpus:g} CPU" if self.group and self.group.cpu_limited else "")
+        return f"{self.memory_mb} MB of memory and {self.processes} processes{cpu} {whole}"
+
+    def cpu_used(self):
+        """Seconds of CPU that everything in the sandbox has used, or None where not counted."""
+        return self.group.cpu_seconds() if self.group else None
 
     def apply_in_child(self):
         """Run between fork and exec: join the group, then lower the per-process limits.
@@ -78,7 +90,7 @@ def sweep_stale():
     except (OSError, ValueError):
         return
     parents = [CGROUP_ROOT / own[""]] if "" in own else []
-    parents += [CGROUP_ROOT / c / own[c] for c in ("memory", "pids") if c in own]
+    parents += [CGROUP_ROOT / c / own[c] for c in V1_CONTROLLERS if c in own]
     for parent in parents:
         for folder in parent.glob(PREFIX + "*") if parent.is_dir() else []:
             if _dead(folder.name):
@@ -88,6 +100,13 @@ def sweep_stale():
                     pass
 
 
+def own_groups():
+    """{hierarchy: path} of this process's groups when first asked (see ``_own_paths``): a pool
+    process asks before it moves into a group of its own, so sandboxes go beside it."""
+    return _own_paths()
+
+
+@functools.cache
 def _own_paths():
     """{hierarchy: path} from /proc/self/cgroup ('' is the cgroup v2 hierarchy)."""
     paths = {}
@@ -98,14 +117,21 @@ def _own_paths():
     return paths
 
 
-class ControlGroup:
-    """A fresh control group (v2, or v1 memory + pids) below the grader's own."""
+V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
+PERIOD_US = 100_000
 
-    def __init__(self, folders, version):
+
+class ControlGroup:
+    """A fresh control group (v2, or v1 memory + pids, with cpu and cpuacct where they can
+    be had) below the grader's own. ``folders[0]`` holds the memory controller."""
+
+    def __init__(self, folders, version, cpu_limited=False, usage=None):
         self.folders, self.version = folders, version
+        self.cpu_limited = cpu_limited
+        self.usage = usage  # (file, unit in seconds): v2 cpu.stat in us, v1 cpuacct.usage in ns
 
     @classmethod
-    def create(cls, memory_bytes, processes):
+    def create(cls, memory_bytes, processes, cpus=None):
         try:
             own = _own_paths()
         except (OSError, ValueError):
@@ -113,7 +139,7 @@ class ControlGroup:
         name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the grader's pid: whose it is
         for attempt in (cls._create_v2, cls._create_v1):
             try:
-                group = attempt(own, name, memory_bytes, processes)
+                group = attempt(own, name, memory_bytes, processes, cpus)
             except OSError:
                 group = None
             if group:
@@ -121,7 +147,7 @@ class ControlGroup:
         return None
 
     @classmethod
-    def _create_v2(cls, own, name, memory_bytes, processes):
+    def _create_v2(cls, own, name, memory_bytes, processes, cpus):
         if "" not in own or not (CGROUP_ROOT / "cgroup.controllers").is_file():
             return None
         parent = CGROUP_ROOT / own[""]
@@ -135,13 +161,18 @@ class ControlGroup:
             (folder / "memory.max").write_text(str(memory_bytes))
             (folder / "memory.swap.max").write_text("0")
             (folder / "pids.max").write_text(str(processes))
+            if cpus and "cpu" in enabled:
+                (folder / "cpu.max").write_text(f"{int(cpus * PERIOD_US)} {PERIOD_US}")
+                group.cpu_limited = True
+            if (folder / "cpu.stat").is_file():
+                group.usage = (folder / "cpu.stat", 1e-6)
         except OSError:
             group.remove()
             raise
         return group
 
     @classmethod
-    def _create_v1(cls, own, name, memory_bytes, processes):
+    def _create_v1(cls, own, name, memory_bytes, processes, cpus):
         if "memory" not in own or "pids" not in own:
             return None
         folders = [CGROUP_ROOT / c / own[c] / name for c in ("memory", "pids")]
@@ -155,7 +186,35 @@ class ControlGroup:
         except OSError:
             group.remove()
             raise
+        for controller in ("cpu", "cpuacct") if cpus else ():  # optional: without them, wall time counts
+            folder = CGROUP_ROOT / controller / own.get(controller, "-") / name
+            try:
+                if controller in own and (CGROUP_ROOT / controller / own[controller]).is_dir():
+                    if not folder.is_dir():  # cpu and cpuacct may be one hierarchy (cpu,cpuacct)
+                        folder.mkdir()
+                        group.folders.append(folder)
+                    if controller == "cpu":
+                        (folder / "cpu.cfs_period_us").write_text(str(PERIOD_US))
+                        (folder / "cpu.cfs_quota_us").write_text(str(int(cpus * PERIOD_US)))
+                        group.cpu_limited = True
+                    else:
+                        group.usage = (folder / "cpuacct.usage", 1e-9)
+            except OSError:
+                pass
         return group
+
+    def cpu_seconds(self):
+        """CPU seconds used by everything in the group so far, or None where not counted."""
+        if self.usage is None:
+            return None
+        path, unit = self.usage
+        try:
+            text = path.read_text()
+            if path.name == "cpu.stat":
+                text = dict(line.split() for line in text.splitlines())["usage_usec"]
+            return int(text) * unit
+        except (OSError, ValueError, KeyError):
+            return None
 
     def join(self):
         for folder in self.folders:

@@ -72,9 +72,46 @@ class Staging:
 
 def become_nobody():
     """For good: no supplementary groups, and nobody's group and user, real, effective and saved."""
+    become(NOBODY)
+
+
+def become(uid):
+    """For good: no supplementary groups, and ``uid`` as user and group, real, effective and saved."""
+    uid = NOBODY if uid is None else uid
     os.setgroups([])
-    os.setresgid(NOBODY, NOBODY, NOBODY)
-    os.setresuid(NOBODY, NOBODY, NOBODY)
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+FRESH_UIDS = (0x60000000, 0x7FFF0000)  # far above any account's uid, below the 32-bit user-namespace edge
+
+
+def _uids_in_use():
+    used = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                used.add(os.stat(entry.path).st_uid)
+            except OSError:
+                pass
+    return used
+
+
+def fresh_uid():
+    """A uid (and gid of the same number) that no account and no running process has: each
+    sandbox a user of its own, so one student's worker can neither signal another's nor read
+    its files. Only root can become it."""
+    import pwd
+    import secrets
+
+    used = _uids_in_use()
+    while True:
+        uid = FRESH_UIDS[0] + secrets.randbelow(FRESH_UIDS[1] - FRESH_UIDS[0])
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            if uid not in used:
+                return uid
 
 
 def readable_by_nobody(folder):
@@ -84,6 +121,33 @@ def readable_by_nobody(folder):
         os.chmod(here, 0o755)
         for name in files:
             os.chmod(os.path.join(here, name), 0o644)
+
+
+def readable_by(folder, uid):
+    """Let ``uid`` alone read ``folder`` (a private copy made by root): root's, in group
+    ``uid``, readable by the group and no one else; ``None``: by everyone (``readable_by_nobody``)."""
+    if uid is None or not running_as_root():
+        return readable_by_nobody(folder)
+    for here, dirs, files in os.walk(folder):
+        os.chown(here, 0, uid)
+        os.chmod(here, 0o750)
+        for name in files:
+            os.chown(os.path.join(here, name), 0, uid)
+            os.chmod(os.path.join(here, name), 0o640)
+
+
+def exposed(paths):
+    """The files under ``paths`` that a user other than their owner and group may read (by
+    the modes' "other" bits and the folders above): what a sandbox's own user could copy."""
+    found = []
+    for root in paths:
+        root = pathlib.Path(root)
+        if not root.exists():
+            continue
+        for path in [root] if root.is_file() else sorted(root.rglob("*")):
+            if path.is_file() and not path.is_symlink() and nobody_may(path):
+                found.append(path)
+    return found
 
 
 def nobody_may(path, file_mode=0o004):

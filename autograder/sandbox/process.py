@@ -7,15 +7,24 @@ runs past it, a worker that dies (``sys.exit``, ``os._exit``, a crash, the memor
 a reply that is too large or malformed raises ``StudentError``; the worker is then killed
 with everything it started, and the next call starts a fresh one from the same copy.
 
+A check's time (``set_deadline``) counts the CPU time of everything in the sandbox where
+its control group counts it (``limits.py``), with a wall-clock backstop of ``WALL_FACTOR``
+times as long for code that waits instead of computing; elsewhere it is wall time. The
+grader's own work during the check is bounded too (``guard.py``), and so are the trusted
+functions student code calls back (``Callback``): ``CALLBACK_CALLS`` calls and
+``CALLBACK_BYTES`` of arguments per check in all.
+
 The worker's only channels are pipes: requests, replies, and its output, which is read as
 it comes and only its end kept. Every text that comes from student code goes through
 ``clean``: cut to ``TEXT_LIMIT`` characters, valid UTF-8, no terminal control characters.
 
 ``isolate=False`` runs the same worker without the OS sandbox (a student's self-check on a
 machine without user namespaces, a container such as Gradescope's that allows none): a
-separate process with limits, nothing more; under a root grader it runs as ``nobody``,
-from copies of the worker and the library that nobody may read, so it can neither read
-what only root may (the hidden checks, the reference) nor write the results.
+separate process with limits, nothing more; under a root grader it runs as a user of its
+own (``privileges.fresh_uid``: no two sandboxes share one, so one student's worker can
+neither signal nor read another's), from copies of the worker and the library that only
+that user may read, so it can neither read what only root may (the hidden checks, the
+reference) nor write the results.
 """
 
 import os
@@ -30,6 +39,7 @@ import tempfile
 import time
 
 from . import bwrap, codec, privileges
+from .guard import Guard
 from .limits import Limits, sweep_stale
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -37,6 +47,9 @@ REPLY_LIMIT = 64 << 20  # bytes: the largest legitimate reply is well under 1 MB
 TEXT_LIMIT = 2000  # characters of student-made text (messages, output) kept in any result
 LIBRARY_LIMITS = {"bytes": 16 << 20, "files": 2000, "depth": 8}  # of a submitted library's copy
 START_SECONDS = 60
+WALL_FACTOR = 3  # where CPU time is counted: wall seconds allowed per CPU second of a check
+CALLBACK_CALLS = 20_000  # per check: the most a correct library needs is a few thousand
+CALLBACK_BYTES = 32 << 20  # per check, of arguments sent to callbacks
 # All control characters but tab and newline, and the invisible ones that reorder or hide
 # text where it is shown (bidirectional overrides and isolates, zero-width marks).
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -114,6 +127,12 @@ class Sandbox:
         self.refusal = None  # a StudentError that every call raises (the library could not be copied)
         self.deadline = None
         self.seconds = None
+        self.guard = Guard(self._grader_overran)
+        self.overran = False  # the grader's own work was cut short: the worker's state is unknown
+        self.uid = None  # the user a root grader runs an unisolated worker as
+        self._cpu = [0.0, 0.0]  # CPU seconds of earlier workers in this check, and the mark in this one's
+        self.callback_calls = self.callback_bytes = 0
+        self.timeouts = 0  # checks cut short by their time limit (a crowded machine can cause them)
         self.warnings = []  # warnings raised by student code since the last take_warnings()
         self.output = b""
 
@@ -124,8 +143,10 @@ class Sandbox:
         self.folder = pathlib.Path(tempfile.mkdtemp(prefix=f"cs231n-sandbox-{os.getpid()}-"))
         try:
             copy_library(self.lib_dir, self.folder / "cs231n_lib")
-            # Whatever the grader's umask: the worker may run as nobody, and must read its copy.
-            privileges.readable_by_nobody(self.folder / "cs231n_lib")
+            # Whatever the grader's umask: the worker may run as another user, and must read its copy.
+            if privileges.running_as_root() and not self.isolate:
+                self.uid = privileges.fresh_uid()
+            privileges.readable_by(self.folder / "cs231n_lib", self.uid)
         except StudentError as exc:
             self.refusal = exc
         except (OSError, RecursionError, ValueError) as exc:  # names too long, a tree too deep, ...
@@ -144,6 +165,7 @@ class Sandbox:
             raise self.refusal
         library = self.folder / "cs231n_lib"
         self.limits = Limits(memory_mb=self.memory_mb)
+        self._cpu[1] = 0.0  # a fresh group has used nothing yet
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         self.out_r, out_w = os.pipe()
@@ -158,9 +180,10 @@ class Sandbox:
         else:
             site = sorted({str(folder.parent) for folder, _ in bwrap.package_dirs()})
             python, worker, prepare_child = sys.executable, HERE / "worker.py", self.limits.apply_in_child
-            if privileges.running_as_root():  # never student code as root: as nobody, from readable copies
+            if privileges.running_as_root():  # never student code as root: as a user of its own, from copies
                 python, worker = self._nobody_can_run()
-                prepare_child = _chain(self.limits.apply_in_child, privileges.become_nobody)
+                uid = self.uid
+                prepare_child = _chain(self.limits.apply_in_child, lambda: privileges.become(uid))
             argv = [python, "-I", "-B", "-S", str(worker), str(library), str(req_r), str(rep_w), *site]
             env = bwrap.worker_environment(self.folder, self.limits.processes)
         try:
@@ -190,13 +213,14 @@ class Sandbox:
         copy.mkdir(exist_ok=True)
         for name in bwrap.WORKER_FILES:
             shutil.copyfile(HERE / name, copy / name)
-        privileges.readable_by_nobody(self.folder)
+        privileges.readable_by(self.folder, self.uid)
         return python, copy / "worker.py"
 
     def _await_ready(self):
         deadline = time.monotonic() + START_SECONDS
         try:
-            reply = codec.decode(codec.read_message(self.rep_r, wait=lambda: self._select(deadline), limit=1024))
+            reply = codec.decode(codec.read_message(self.rep_r, wait=lambda: self._select(
+                lambda: max(deadline - time.monotonic(), 0)), limit=1024))
             if reply != {"ready": True}:
                 raise codec.Malformed("no ready message")
         except (EOFError, OSError, TimeoutError, codec.Malformed) as exc:
@@ -220,6 +244,9 @@ class Sandbox:
             except (ProcessLookupError, PermissionError):
                 pass
         self.proc.wait()
+        used = self.limits.cpu_used()
+        if used is not None:  # what this worker used of the check's time stays used
+            self._cpu[0] += used - self._cpu[1]
         self.limits.release()  # kills whatever is left in the control group
         self.proc = None
 
@@ -253,12 +280,13 @@ class Sandbox:
         text = self.output.decode(errors="replace").strip().splitlines()
         return clean("\n".join(text[-lines:]))
 
-    def _select(self, deadline, write=False):
+    def _select(self, remaining, write=False):
         """Wait until the worker can be read from (or written to), reading its output meanwhile;
-        raises TimeoutError at ``deadline`` (a ``time.monotonic()`` value, or None)."""
+        raises TimeoutError when ``remaining()`` (the seconds to wait at most before asking
+        again, or None for no limit) says 0."""
         want = self.req_w if write else self.rep_r
         while True:
-            timeout = None if deadline is None else deadline - time.monotonic()
+            timeout = remaining()
             if timeout is not None and timeout <= 0:
                 raise TimeoutError
             readable, writable, _ = select.select([self.rep_r, self.out_r] if not write else [self.out_r],
@@ -269,6 +297,7 @@ class Sandbox:
                 return
 
     def _timeout(self):
+        self.timeouts += 1
         self.stop()
         raise StudentError("timeout", f"did not finish within {self.seconds:.3g} s (an endless loop?)")
 
@@ -277,7 +306,7 @@ class Sandbox:
         view = memoryview(codec.frame(data))
         while view:
             try:
-                self._select(self.deadline, write=True)
+                self._select(self._remaining, write=True)
             except TimeoutError:
                 self._timeout()
             try:
@@ -288,12 +317,14 @@ class Sandbox:
     def _receive(self, func):
         def wait():
             try:
-                self._select(self.deadline)
+                self._select(self._remaining)
             except TimeoutError:
                 self._timeout()
 
         try:
-            return codec.decode(codec.read_message(self.rep_r, wait=wait, limit=REPLY_LIMIT))
+            data = codec.read_message(self.rep_r, wait=wait, limit=REPLY_LIMIT)
+            self.last_size = len(data)
+            return codec.decode(data)
         except codec.TooLarge as exc:
             self._fail("too_large", f"{func} returned too much data: {exc}")
         except codec.Malformed as exc:
@@ -301,9 +332,45 @@ class Sandbox:
 
     # -- deadlines ------------------------------------------------------------------------
     def set_deadline(self, seconds):
-        """Every call until the next set_deadline must finish within ``seconds`` in all."""
+        """Every call until the next set_deadline must finish within ``seconds`` in all (of
+        CPU time where it is counted), and so must the grader's own work meanwhile; the
+        callbacks' budget starts afresh. ``None`` ends the check."""
+        self.guard.stop()
+        if self.overran:  # the grader was interrupted mid-call: never reuse that worker
+            self.overran = False
+            self.stop()
         self.seconds = seconds
         self.deadline = None if seconds is None else time.monotonic() + seconds
+        self._cpu = [0.0, (self.limits.cpu_used() or 0.0) if self.proc is not None else 0.0]
+        self.callback_calls = self.callback_bytes = 0
+        if seconds is not None:
+            self.guard.start(seconds)
+
+    def cpu_used(self):
+        """CPU seconds the workers used since set_deadline, or None where it is not counted."""
+        now = self.limits.cpu_used() if self.proc is not None else None
+        if now is None:
+            return self._cpu[0] if self._cpu[0] else None
+        return self._cpu[0] + now - self._cpu[1]
+
+    def _remaining(self):
+        """Seconds to wait at most before looking at the check's time again; 0 when it is up."""
+        if self.deadline is None:
+            return None
+        used = self.cpu_used()
+        if used is None:
+            return max(self.deadline - time.monotonic(), 0)
+        wall = self.deadline + (WALL_FACTOR - 1) * self.seconds - time.monotonic()
+        cpu = self.seconds - used
+        if cpu <= 0 or wall <= 0:
+            return 0
+        return min(wall, max(cpu / self.limits.cpus, 0.01))
+
+    def _grader_overran(self):
+        self.overran = True
+        self.timeouts += 1
+        raise StudentError("timeout", f"did not finish within {self.seconds:.3g} s: checking what your code "
+                           "returned took the grader too long (far more data than the docstring asks for?)")
 
     # -- calls ----------------------------------------------------------------------------
     def _fail(self, kind, message):
@@ -311,6 +378,9 @@ class Sandbox:
         raise StudentError(kind, message)
 
     def request(self, message, callbacks=None):
+        if self.overran:
+            self.overran = False
+            self.stop()
         if self.proc is None:
             self.start()
         func = message["func"]
@@ -318,6 +388,7 @@ class Sandbox:
             self._send(message)
             reply = self._receive(func)
             while isinstance(reply, dict) and "callback" in reply:
+                self._spend_callback(func)
                 self._send(self._call_back(reply, callbacks or {}))
                 reply = self._receive(func)
         except (EOFError, BrokenPipeError, ConnectionResetError):  # the worker died: an exit, a crash, a limit
@@ -334,6 +405,16 @@ class Sandbox:
         if "error" in reply:
             self._raise(func, reply["error"])
         return reply["ok"]
+
+    def _spend_callback(self, func):
+        """Count one call back and its arguments' bytes against the check's budget."""
+        self.callback_calls += 1
+        self.callback_bytes += self.last_size
+        if self.callback_calls > CALLBACK_CALLS:
+            self._fail("too_large", f"{func} called the function it was given more than {CALLBACK_CALLS:,} times")
+        if self.callback_bytes > CALLBACK_BYTES:
+            self._fail("too_large", f"{func} passed more than {CALLBACK_BYTES >> 20} MB of arguments in all to the "
+                       "function it was given")
 
     def _call_back(self, reply, callbacks):
         """Evaluate a trusted function on arguments sent by student code."""
