@@ -11,8 +11,12 @@ sandbox bounds the worker; ``Guard`` bounds the grader's side of the same check:
   kernel kills it. The soft limit only: the hard one stays, and is restored after.
 
 Signals reach only the main thread, so elsewhere the CPU bound is left to the sandbox.
+The sandbox's own housekeeping (starting and stopping workers, removing control groups)
+runs ``paused()``: an expiry then waits until it is done, since an exception in the middle
+of it would leave a control group or a process behind.
 """
 
+import contextlib
 import resource
 import signal
 import threading
@@ -30,13 +34,33 @@ class Guard:
     def __init__(self, on_expiry):
         self.on_expiry = on_expiry  # called in the signal handler; raises
         self.saved = None
+        self.depth = 0  # > 0 while paused()
+        self.pending = False  # the time ran out while paused
+
+    def _expired(self, *_):
+        if self.depth:
+            self.pending = True
+        else:
+            self.on_expiry()
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Housekeeping that must not be cut short: an expiry meanwhile is raised after it."""
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+        if not self.depth and self.pending and self.saved is not None:
+            self.pending = False
+            self.on_expiry()
 
     def start(self, seconds, memory_mb=GRADER_MEMORY_MB):
         if self.saved is not None:
             self.stop()
         handler = None
         if seconds is not None and threading.current_thread() is threading.main_thread():
-            handler = signal.signal(signal.SIGPROF, lambda *_: self.on_expiry())
+            handler = signal.signal(signal.SIGPROF, self._expired)
             signal.setitimer(signal.ITIMER_PROF, max(seconds, 0.001))
         limit = resource.getrlimit(resource.RLIMIT_AS)
         try:
@@ -52,6 +76,7 @@ class Guard:
             return
         handler, limit = self.saved
         self.saved = None
+        self.pending = False
         if handler is not None:
             signal.setitimer(signal.ITIMER_PROF, 0)
             signal.signal(signal.SIGPROF, handler)

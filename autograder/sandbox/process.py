@@ -154,6 +154,10 @@ class Sandbox:
                                         f"{clean(exc, 200)})")
 
     def start(self):
+        with self.guard.paused():
+            self._start()
+
+    def _start(self):
         tool = None
         if self.isolate:
             tool, why = bwrap.detect()
@@ -231,6 +235,10 @@ class Sandbox:
 
     def stop(self):
         """Kill the worker and everything it started; the library's copy stays for the next."""
+        with self.guard.paused():
+            self._stop()
+
+    def _stop(self):
         if self.proc is None:
             return
         for fd in (self.req_w, self.rep_r, self.out_r):
