@@ -2,7 +2,9 @@
 
 The trusted parts (the checks, the hidden checks and the reference library) are imported
 before any student code runs; student code runs only in the sandbox, and every verdict is
-reached here, from plain values.
+reached here, from plain values. Each assignment gets a fresh sandbox, its visible checks
+first; each test says what a student may read (``output``) and, for a hidden check, keeps
+its full message apart (``instructor_output``, see ``report``).
 """
 
 import pathlib

@@ -8,6 +8,7 @@ messages must still reach the instructor (results.json's instructor-only tests).
 """
 
 import json
+import pathlib
 import re
 import subprocess
 import sys
@@ -126,6 +127,8 @@ def test_what_one_assignment_kept_of_its_hidden_inputs_never_reaches_the_next_on
     assert "LEAK[" not in student_texts(stdout, results)
     failing = [t for t in report.graded_tests(results) if t["score"] < t["max_score"]]
     assert failing and all("preprocessing.fit_zero_center" in t["tags"] for t in failing)  # 01 passed
+    # the files were written in the sandbox's own folders, which went with it
+    assert not [p for p in (pathlib.Path("/tmp/seen.txt"), ROOT / "seen.txt", lib / "seen.txt") if p.exists()]
 
 
 PAYLOAD = ("![pixel](http://evil.example/p.png) <img src=x onerror=alert(1)> [win](javascript:alert(1)) "
