@@ -1,4 +1,4 @@
-"""The grader's own numeric gradients and comparisons (never the student's).
+"""The grader's own numeric gradients (never the student's).
 
 Forward passes run in the worker; the perturbed inputs are built here and evaluated in
 one batch, and the centred differences are taken here.
@@ -7,13 +7,6 @@ one batch, and the centred differences are taken here.
 import numpy as np
 
 from .registry import CheckFailed
-
-
-def rel_error(x, y):
-    """Element-wise |x - y| / max(|x| + |y|, 1e-8), in float64."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    return np.abs(x - y) / np.maximum(np.abs(x) + np.abs(y), 1e-8)
 
 
 def perturbations(x, h):
