@@ -97,6 +97,12 @@ def cmd_grade(args, hidden=True):
     if args.json:  # first: whatever happens to the terminal, the results are safe
         write_atomically(args.json, json.dumps(report.gradescope(results), indent=2))
     print(report.table(results))
+    redacted = sum("instructor_output" in t for t in results["tests"])
+    if redacted:  # the table is what a student may see; the inputs of hidden checks stay out of it
+        where = (f"in {args.json} (the tests named '... (instructor only)', which Gradescope hides from students)"
+                 if args.json else "with --json FILE, in the tests named '... (instructor only)'")
+        print(f"\nThe full messages of {redacted} hidden checks, which may quote their inputs, are for instructors "
+              f"only: {where}")
     if hidden:
         print(f"\nseed {results['seed']} (--seed {results['seed']} repeats these inputs); {results['isolation']}")
     if args.json:

@@ -2,7 +2,9 @@
 
 The trusted parts (the checks, the hidden checks and the reference library) are imported
 before any student code runs; student code runs only in the sandbox, and every verdict is
-reached here, from plain values.
+reached here, from plain values. Each assignment gets a fresh sandbox, its visible checks
+first; each test says what a student may read (``output``) and, for a hidden check, keeps
+its full message apart (``instructor_output``, see ``report``).
 """
 
 import os
@@ -11,6 +13,7 @@ import secrets
 import time
 import traceback
 
+from . import report
 from .registry import CheckFailed, Reference, load_checks
 from .sandbox import Sandbox, SandboxError, StudentError, isolation
 from .sandbox.process import clean
@@ -40,6 +43,15 @@ def select(checks, assignments=None, names=None):
     return chosen
 
 
+def by_assignment(checks):
+    """``checks`` in groups of one assignment each, in order, each with its visible checks
+    first: what the hidden ones feed student code may then reach only hidden messages."""
+    groups = {}
+    for c in checks:
+        groups.setdefault(c.assignment, []).append(c)
+    return [sorted(group, key=lambda c: c.hidden) for group in groups.values()]
+
+
 def trusted_reference(solutions):
     """The reference library with every module imported now, before any student code runs."""
     folder = pathlib.Path(solutions) / "cs231n_lib"
@@ -52,6 +64,9 @@ def trusted_reference(solutions):
 
 def run_check(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None):
     """One Gradescope test entry for check ``c``; never raises for a student's mistake.
+
+    Its ``output`` is the student text and ``instructor_output`` the full message where
+    they differ (``report.student_text``).
 
     ``budget_end`` (a ``time.monotonic()`` value) is when the submission's time runs out.
     """
@@ -81,10 +96,15 @@ def run_check(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None)
     warned = sandbox.take_warnings()
     if warned:  # correct code may warn (e.g. overflow in exp for large |x|): a note, not a penalty
         output += "\nnote: your code raised " + "; ".join(warned)
-    return {"name": c.name, "score": score, "max_score": c.points, "output": clean(output),
-            "status": "passed" if score == c.points else "failed",
-            "visibility": "hidden" if c.hidden else "visible", "tags": list(c.tags),
-            "assignment": c.assignment, "seconds": round(time.monotonic() - started, 3)}
+    output = clean(output)
+    said = report.student_text(c.hidden, score == c.points, c.tags, output)
+    entry = {"name": c.name, "score": score, "max_score": c.points, "output": said,
+             "status": "passed" if score == c.points else "failed",
+             "visibility": "hidden" if c.hidden else "visible", "tags": list(c.tags),
+             "assignment": c.assignment, "seconds": round(time.monotonic() - started, 3)}
+    if said != output:  # only for instructors: a hidden check's message may quote its inputs
+        entry["instructor_output"] = output
+    return entry
 
 
 SEED_VARIABLE = "CS231N_GRADING_SEED"
@@ -121,14 +141,18 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
     hidden_dir = hidden_checks_dir(solutions) if hidden and solutions else None
     reference = trusted_reference(solutions) if hidden_dir else None
     checks = select(load_checks(hidden_dir), assignments, names)
-    tests = []
+    tests, limits = [], "no worker was started"
     budget_end = time.monotonic() + budget if budget else None
-    with Sandbox(lib_dir, memory_mb=memory_mb, isolate=isolate) as sandbox:
-        for c in checks:
-            if progress:
-                progress(c, len(checks))
-            tests.append(run_check(c, sandbox, reference, seed, timeout, budget_end))
-        limits = sandbox.limits.describe() if getattr(sandbox, "limits", None) else "no worker was started"
+    for group in by_assignment(checks):
+        # A fresh worker (and scratch folder) per assignment: nothing student code kept from
+        # one assignment's hidden checks can reach the next one's visible messages.
+        with Sandbox(lib_dir, memory_mb=memory_mb, isolate=isolate) as sandbox:
+            for c in group:
+                if progress:
+                    progress(c, len(checks))
+                tests.append(run_check(c, sandbox, reference, seed, timeout, budget_end))
+            if getattr(sandbox, "limits", None):
+                limits = sandbox.limits.describe()
     if isolate:
         how = isolation()[1]
     else:

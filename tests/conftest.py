@@ -48,6 +48,11 @@ def lib_with(tmp_path, module, code, base=REFERENCE_LIB):
     return target
 
 
+def full_output(test):
+    """A test entry's full message: a hidden check's is kept apart from what students read."""
+    return test.get("instructor_output", test["output"])
+
+
 def failed(results):
     return {t["name"] for t in results["tests"] if t["score"] < t["max_score"]}
 

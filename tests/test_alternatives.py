@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from conftest import REFERENCE_LIB, SOLUTIONS, failed, lib_with
+from conftest import REFERENCE_LIB, SOLUTIONS, failed, full_output, lib_with
 from autograder import grading, mutation
 from autograder.registry import load_checks
 
@@ -22,7 +22,7 @@ def assignment_of(alternative):
 
 
 def outputs(results):
-    return [f"{t['name']}: {t['output']}" for t in results["tests"] if t["score"] < t["max_score"]]
+    return [f"{t['name']}: {full_output(t)}" for t in results["tests"] if t["score"] < t["max_score"]]
 
 
 def checks_of(alternative):
@@ -99,7 +99,7 @@ def test_copying_dout_to_every_tied_maxout_piece_fails(tmp_path):
     results = grading.grade(lib, assignments=["01"], seed=0)
     assert failed(results) == {"maxout_hidden"}
     (test,) = [t for t in results["tests"] if t["name"] == "maxout_hidden"]
-    assert "do not copy it to each" in test["output"]
+    assert "do not copy it to each" in full_output(test)
 
 
 def test_an_alternative_that_warns_gets_full_marks_and_a_note(tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import MUTANTS, REFERENCE_LIB, SEED, failed, lib_with
-from autograder import grading, mutation
+from autograder import grading, mutation, report
 from autograder.registry import CheckFailed, close, load_checks, precision_floor
 
 ALL_CHECKS = load_checks(grading.hidden_checks_dir())
@@ -21,7 +21,13 @@ def test_the_reference_passes_every_check(reference_results):
 def test_the_stubs_fail_every_check_and_say_so(stub_results):
     assert failed(stub_results) == set(ALL_CHECKS)
     for t in stub_results["tests"]:
-        assert "is not implemented yet" in t["output"], t
+        # a hidden check tells the student only what it exercises; its message is the instructor's
+        said = t["instructor_output"] if t["visibility"] == "hidden" else t["output"]
+        assert "is not implemented yet" in said, t
+        if t["visibility"] == "hidden":
+            assert t["output"] == report.hidden_reason(t["tags"]), t
+        else:
+            assert "instructor_output" not in t, t
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)

@@ -26,7 +26,7 @@ import sys
 
 import pytest
 
-from conftest import REFERENCE_LIB, ROOT, SOLUTIONS, STUB_LIB
+from conftest import REFERENCE_LIB, ROOT, SOLUTIONS, STUB_LIB, full_output
 from autograder import grading
 from autograder.course import demo, feedback
 from test_release import secrets
@@ -194,8 +194,8 @@ def test_feedback_shows_no_hidden_check_input_and_no_solution(round_trip):
     hidden_outputs = {}  # student -> what their failed hidden checks said (and no visible check said too)
     for student, tests in round_trip["trusted"].items():
         visible = {t["output"] for t in tests.values() if t["visibility"] == "visible"}
-        hidden_outputs[student] = [t["output"] for t in tests.values() if t["visibility"] == "hidden"
-                                   and t["score"] < t["max_score"] and t["output"] not in visible]
+        hidden_outputs[student] = [full_output(t) for t in tests.values() if t["visibility"] == "hidden"
+                                   and t["score"] < t["max_score"] and full_output(t) not in visible]
     assert hidden_outputs["bob"]
     for student, page in round_trip["pages"].items():
         text = html.unescape(re.sub(r"<[^>]+>", "", page))

@@ -98,8 +98,9 @@ def test_reference_stub_and_buggy_submissions_get_what_they_deserve(gradescope, 
     assert done.returncode == 0, done.stderr
     assert ref["score"] == ref["max_score"] > 0 and ref["execution_time"] > 0
     assert all(expected_keys <= set(t) for t in ref["tests"]) and {t["visibility"] for t in ref["tests"]} == \
-        {"visible", "hidden"}
-    assert "bubblewrap sandbox" in ref["output"] and "bubblewrap" in ref["extra_data"]["isolation"]
+        {"visible"}  # nothing failed: no instructor-only test
+    assert "isolated by bubblewrap" in ref["output"] and "bubblewrap" in ref["extra_data"]["isolation"]
+    assert "/" not in ref["output"].split("Isolation:")[1], ref["output"]  # no path of the grading machine
 
     submit(gradescope, STUB_LIB, as_zip=False)  # loose files, as a drag-and-drop upload gives them
     _, stub = run_autograder(gradescope)
@@ -163,8 +164,9 @@ def test_student_code_can_neither_forge_results_nor_read_the_hidden_checks(grade
         assert (t["score"] == 0) == ("activations.sigmoid_forward" in t["tags"]), t
     if mode.startswith("no"):
         assert "NOT ISOLATED" in results["output"] and "an unprivileged user of its own" in results["output"]
+        assert "/nonexistent" not in results["output"], results["output"]  # the bwrap tried, without its path
     else:
-        assert "bubblewrap sandbox" in results["output"]
+        assert "isolated by bubblewrap" in results["output"]
     assert "raise SystemExit" not in (gradescope / "source/grader/solutions/cs231n_lib/activations.py").read_text()
 
 
@@ -172,6 +174,7 @@ def test_refusing_to_grade_without_isolation_says_so(gradescope):
     submit(gradescope, REFERENCE_LIB)
     done, results = run_autograder(gradescope, CS231N_BWRAP="/nonexistent/bwrap", CS231N_REQUIRE_ISOLATION="1")
     assert done.returncode == 1 and results["score"] == 0 and "could not isolate" in results["output"]
+    assert "/nonexistent" not in json.dumps(results) and "/nonexistent/bwrap" in done.stderr  # the instructor's log
 
 
 def test_an_unknown_assignment_exits_2_and_writes_nothing(tmp_path):
@@ -180,3 +183,27 @@ def test_an_unknown_assignment_exits_2_and_writes_nothing(tmp_path):
                            str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "no assignment '99'" in done.stderr and "01_activations" in done.stderr
     assert not out.exists() and "Traceback" not in done.stderr
+
+
+def test_a_hidden_checks_inputs_stay_in_tests_students_never_see(gradescope, tmp_path):
+    """A hidden check's message may quote its inputs (here student code raises and warns
+    them): on Gradescope it goes only into a test with visibility hidden; the check's own
+    entry, which the student sees, says which functions it exercises."""
+    from test_attacks_hidden_inputs import TELL, TOKEN
+
+    submit(gradescope, lib_with(tmp_path, "activations", TELL))
+    done, results = run_autograder(gradescope)
+    assert done.returncode == 0, done.stderr
+    shown = [t for t in results["tests"] if t["visibility"] != "hidden"]
+    kept = [t for t in results["tests"] if t["visibility"] == "hidden"]
+    assert {t["extra_data"]["check"] for t in kept} >= {"sigmoid_hidden", "tanh_hidden"}
+    assert all(t["max_score"] == 0 and t["extra_data"]["instructor_only"] for t in kept)
+    visible_inputs = {tok for t in shown if not t.get("extra_data", {}).get("hidden_check")
+                      for tok in TOKEN.findall(t["output"])}
+    hidden_inputs = {tok for t in kept for tok in TOKEN.findall(t["output"])} - visible_inputs
+    assert hidden_inputs
+    seen = results["output"] + json.dumps(shown)
+    assert not hidden_inputs & set(TOKEN.findall(seen))
+    sigmoid_hidden = next(t for t in shown if t["name"] == "sigmoid_hidden")
+    assert sigmoid_hidden["score"] == 0 and "a hidden check of activations.sigmoid_forward" in sigmoid_hidden["output"]
+    assert results["score"] == sum(t["score"] for t in shown)

@@ -225,3 +225,18 @@ def test_the_kit_installs_in_a_fresh_venv_and_its_notebook_runs_there(kit_copy):
         assert error["ename"] == "CheckFailed" and "is not implemented yet" in error["evalue"]
         shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error["traceback"]))
         assert shown == f"{name} failed: {error['evalue']}"  # one line: no grader frames, no traceback
+
+
+def test_pack_shows_only_visible_checks_whatever_student_code_raises(kit_copy):
+    """pack runs the visible checks alone (a kit has no hidden ones, and pack never looks for
+    them), so what student code puts into a message can only be a visible check's input."""
+    from test_attacks_hidden_inputs import TELL
+
+    for path in REFERENCE_LIB.glob("*.py"):
+        shutil.copy(path, kit_copy / "cs231n_lib" / path.name)
+    module = kit_copy / "cs231n_lib" / "activations.py"
+    module.write_text(module.read_text() + TELL)
+    done = run(kit_copy, "pack", "01")
+    assert done.returncode == 1, done.stderr
+    assert "sigmoid_forward raised ValueError: LEAK[" in done.stdout  # a visible check's own input
+    assert "_hidden" not in done.stdout and "(hidden)" not in done.stdout and "instructor only" not in done.stdout

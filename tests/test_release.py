@@ -113,8 +113,13 @@ def region_lines(text, begin, end):
     return lines
 
 
-def secrets():
-    """Lines from solution regions, solution cells, model answers and hidden tests."""
+def meaningful(lines):
+    # short lines ("else:", "return out") say nothing about a solution
+    return {s for s in lines if len(re.sub(r"\s", "", s)) >= 12}
+
+
+def solution_lines():
+    """Lines from solution regions, solution cells, model answers and the notebooks' hidden tests."""
     found = set()
     for path in (SOLUTIONS / "cs231n_lib").glob("*.py"):
         found.update(region_lines(path.read_text(), release.BEGIN, release.END))
@@ -126,11 +131,20 @@ def secrets():
             elif meta.get("solution"):
                 found.update(region_lines(text, release.BEGIN, release.END) or text.splitlines())
             found.update(region_lines(text, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"))
+    return meaningful(found)
+
+
+def hidden_check_lines():
+    found = set()
     for path in (SOLUTIONS / "hidden_checks").glob("*.py"):
         found.update(line.strip() for line in path.read_text().splitlines()
                      if not line.startswith(("import ", "from ")))
-    # short lines ("else:", "return out") say nothing about a solution
-    return {s for s in found if len(re.sub(r"\s", "", s)) >= 12}
+    return meaningful(found)
+
+
+def secrets():
+    """Every line students must not get: solutions, answers, hidden tests and hidden checks."""
+    return solution_lines() | hidden_check_lines()
 
 
 def released_lines(folder):
@@ -154,26 +168,36 @@ def test_nothing_secret_reaches_student_material(folder):
     assert not list(folder.rglob("hidden_checks")) and not list(folder.rglob("nb0*_*.py"))
 
 
+def kit_lines(student_kit):
+    """(file in the kit, line) of every file of the kit: code, notebook cells, README, Makefile..."""
+    for path in sorted(p for p in student_kit.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        if path.suffix == ".ipynb":
+            lines = [line for c in notebook_cells(path) for line in "".join(c["source"]).splitlines()]
+        else:
+            lines = path.read_text(errors="replace").splitlines()
+        yield from ((path.relative_to(student_kit), line.strip()) for line in lines)
+
+
 def test_nothing_secret_reaches_the_student_kit(student_kit):
-    """The kit: no solution line, no hidden check, no instructor-only module or name, no copy of a
-    file from solutions/ (the README, Makefile and pyproject are searched too)."""
+    """The kit: no solution line anywhere (its grader, the visible checks, included: they must
+    check against an independent formulation or precomputed values), no hidden check, no
+    instructor-only module or name, no copy of a file from solutions/."""
     from autograder.course import kit
 
-    # The kit's grader is a verbatim copy of the visible part of autograder/, which students
-    # have always had; a few of its lines also occur in hidden checks (shared helpers such
-    # as numeric.py's loop), so the search below covers everything else in the kit.
     grader = kit.grader_files()
     for rel in grader:
         assert (student_kit / "autograder" / rel).read_bytes() == (ROOT / "autograder" / rel).read_bytes()
+    solved = solution_lines()
+    leaks = [f"{path}: {line}" for path, line in kit_lines(student_kit) if line in solved]
+    assert not leaks, "solution lines in the kit"
+    # A hidden check may reuse the public grader's helpers (`A = "01_activations"`, a shared
+    # comparison), and those lines are public; a line only hidden checks hold is not.
     public = {line.strip() for rel in grader for line in (ROOT / "autograder" / rel).read_text().splitlines()}
-    hidden = secrets() - public
+    hidden = hidden_check_lines() - public
+    leaks = [f"{path}: {line}" for path, line in kit_lines(student_kit) if line in hidden]
+    assert not leaks, "hidden-check lines in the kit"
     files = [p for p in student_kit.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     text = {p: p.read_text(errors="replace") for p in files}
-    leaks = [f"{path.relative_to(student_kit)}: {line.strip()}" for path, lines in released_lines(student_kit)
-             for line in lines if line.strip() in hidden]
-    leaks += [f"{p.relative_to(student_kit)}: {line.strip()}" for p in files if p.suffix not in (".py", ".ipynb")
-              for line in text[p].splitlines() if line.strip() in hidden]
-    assert not leaks
     for word in ("MUTANTS", "ALTERNATIVES", "load_mutants", "BEGIN HIDDEN TESTS", "BEGIN SOLUTION"):
         assert not [p for p in files if word in text[p]], f"{word} is in the kit"
     names = {p.relative_to(student_kit).as_posix() for p in files}

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import failed, lib_with
+from conftest import failed, full_output, lib_with
 from autograder import grading
 from autograder.sandbox import codec
 
@@ -47,7 +47,7 @@ def test_a_syntax_error_fails_only_its_module_and_names_the_line(tmp_path):
     assert {t["name"] for t in results["tests"] if t["assignment"] == "00_gradients"} - failed(results) != set()
     # Outside 01, only checks that build the student's network (which imports activations.py) may fail,
     # and they name the syntax error too.
-    assert all(t["assignment"] == "01_activations" or ("SyntaxError" in t["output"] and "activations.py:" in t["output"])
+    assert all(t["assignment"] == "01_activations" or ("SyntaxError" in full_output(t) and "activations.py:" in full_output(t))
                for t in results["tests"] if t["score"] == 0)
     assert "SyntaxError" in output_of(results, "tanh_forward") and "activations.py:" in output_of(results, "tanh_forward")
 

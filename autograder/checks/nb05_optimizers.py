@@ -285,10 +285,9 @@ def dense_bfgs_direction(grad, s_list, y_list):
     """-H grad with H the BFGS inverse-Hessian approximation built as an explicit matrix."""
     n = len(grad)
     h = np.eye(n) * (s_list[-1] @ y_list[-1] / (y_list[-1] @ y_list[-1]) if s_list else 1.0)
-    for s, y in zip(s_list, y_list):
-        rho = 1.0 / (y @ s)
-        v = np.eye(n) - rho * np.outer(y, s)
-        h = v.T @ h @ v + rho * np.outer(s, s)
+    for s, y in zip(s_list, y_list):  # the update in its expanded form (Nocedal and Wright, eq. 6.17 multiplied out)
+        sy, hy = s @ y, h @ y
+        h = h + (sy + y @ hy) * np.outer(s, s) / sy**2 - (np.outer(hy, s) + np.outer(s, hy)) / sy
     return -h @ grad
 
 

@@ -550,14 +550,25 @@ def random_flip(lib):
     draws_from_the_given_rng(lib, "random_flip", X[:40], "random_flip(X (40, 2, 3, 4), rng)")
 
 
+def translated(X, down, right):
+    """X moved ``down`` rows and ``right`` columns, with zeros where nothing moved in.
+
+    A window of the padded image whose corner is (i, j) is X moved by (padding - i,
+    padding - j): said by index arithmetic, not by padding (padding is the task)."""
+    height, width = X.shape[-2:]
+    rows, cols = np.arange(height) - down, np.arange(width) - right
+    inside = ((rows >= 0) & (rows < height))[:, None] & ((cols >= 0) & (cols < width))[None, :]
+    moved = X[..., np.clip(rows, 0, height - 1), :][..., np.clip(cols, 0, width - 1)]
+    return np.where(inside, moved, 0.0)
+
+
 def crops_of(label, X, out, padding):
     """The window corner (i, j) of each cropped image; fails if an image is no such window."""
-    N, C, H, W = X.shape
-    padded = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    corners = np.full((N, 2), -1)
+    H, W = X.shape[-2:]
+    corners = np.full((len(X), 2), -1)
     for i in range(2 * padding + 1):
         for j in range(2 * padding + 1):
-            match = np.all(out == padded[:, :, i:i + H, j:j + W], axis=(1, 2, 3)) & (corners[:, 0] < 0)
+            match = np.all(out == translated(X, padding - i, padding - j), axis=(1, 2, 3)) & (corners[:, 0] < 0)
             corners[match] = i, j
     if np.any(corners[:, 0] < 0):
         n = int(np.argmax(corners[:, 0] < 0))

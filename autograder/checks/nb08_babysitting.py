@@ -50,7 +50,7 @@ def log_values_uniform(label, values, low, high, what="the draws"):
         if mean > 0.5 + SIGMAS / np.sqrt(12 * n):
             why = (f"their logarithms crowd towards log10(high): {np.mean(u > 0.5):.0%} lie in the upper half of "
                    f"the orders of magnitude, where half of them should. That is what uniform draws on "
-                   f"[low, high] do; draw the exponent uniformly instead, 10 ** uniform(log10(low), log10(high))")
+                   f"[low, high] do; it is the exponent that should be uniform (see the docstring)")
         else:
             why = (f"log10 of {what} should be uniform on [{lo:g}, {hi:g}], but their distribution is off by "
                    f"{d:.3f} (Kolmogorov-Smirnov distance; at most {KS_LIMIT / np.sqrt(n):.3f} for {n} draws)")
@@ -220,9 +220,9 @@ def diagnose_learning_rate(lib):
 
 def drawn(lib, seed, low, high, size, label):
     out = lib.call("tuning.log_uniform", Rng(seed), low, high, size=size)
-    if size is None:
-        return scalar(label, out)
-    return as_array(label, out, (size,) if isinstance(size, int) else size)
+    if size is not None:
+        return as_array(label, out, (size,) if isinstance(size, int) else size)
+    return scalar(label, out)
 
 
 @check(A, points=2, tags=["tuning.log_uniform"])
@@ -291,7 +291,7 @@ def random_configs_match(label, configs, space):
     n = len(configs)
     for j, (name, (scale, low, high)) in enumerate(space.items()):
         values = configs[:, j]
-        if scale == "log":
+        if scale != "linear":
             log_values_uniform(label, values, low, high, f"the values of {name!r} (scale 'log')")
         else:
             if values.min() < low or values.max() > high:
@@ -334,7 +334,10 @@ def random_search(lib):
 
 
 def grid_values(scale, low, high, k):
-    return np.geomspace(low, high, k) if scale == "log" else np.linspace(low, high, k)
+    """The k grid values from low to high, evenly spaced on the scale: an independent
+    formulation (the docstring's np.geomspace / np.linspace are the student's to call)."""
+    steps = np.arange(k) / max(k - 1, 1)
+    return low * (high / low) ** steps if scale == "log" else low + (high - low) * steps
 
 
 def distinct(values):
@@ -345,7 +348,7 @@ def distinct(values):
 
 
 def grid_matches(label, configs, space, num_trials):
-    d = len(space)
+    d = len(space.keys())
     k = int(np.floor(num_trials ** (1 / d) + 1e-9))
     if len(configs) != k**d:
         more = len(configs) > num_trials
@@ -400,7 +403,8 @@ def narrowed(lib, trials, space, top_k, label, want):
     got = lib.call("tuning.coarse_to_fine", trials, space, **kwargs)
     if not isinstance(got, dict) or set(got) != set(space):
         raise CheckFailed(f"{label} should return a dict with the keys {sorted(space)}, got {got!r:.100}")
-    for name, (scale, low, high) in space.items():
+    for name in space:
+        scale, low, high = space[name]
         spec = unpack(f"{label}[{name!r}]", got[name], 3)
         if spec[0] != scale:
             raise CheckFailed(f"{label}[{name!r}] has scale {spec[0]!r}; keep the scale of the space, {scale!r}")

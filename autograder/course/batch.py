@@ -44,7 +44,7 @@ import statistics
 import time
 
 from .. import grading, report
-from . import crashes, intake, pool, submission
+from . import crashes, intake, markdown, pool, submission
 
 DEFAULT_PATTERN = r"^(?P<student_id>[^_]+)(?:_(?:.*_)?(?P<assignment>\d\d_[A-Za-z0-9]+)|_.*)?\.zip$"
 RESULTS_FILE = "results.json"
@@ -254,9 +254,7 @@ def grade_one(sub, out, options):
     finally:
         if folder is not None:
             shutil.rmtree(folder.parent, ignore_errors=True)
-    summary = report.gradescope(results)
-    for entry, test in zip(summary["tests"], results["tests"]):
-        entry["execution_time"] = test.get("seconds", 0)
+    summary = report.gradescope(results)  # with each test's execution_time
     if problem:
         summary["output"] = f"Not graded: {problem}"
     if notes:
@@ -433,7 +431,7 @@ def rebuild(out, solutions=None):
                      "max_score": data.get("max_score", 0), "seed": extra.get("seed", ""),
                      "problem": extra.get("problem") or "", "source": extra.get("source", ""),
                      "submission_sha256": extra.get("submission_sha256", ""),
-                     "tests": {t["name"]: t for t in data.get("tests", []) if isinstance(t, dict) and "name" in t}})
+                     "tests": {t["name"]: t for t in report.graded_tests(data) if "name" in t}})
     rows.sort(key=lambda r: (r["assignment"], r["student"]))
     order = {}
     for row in rows:
@@ -490,17 +488,17 @@ def summarize(out, rows, top=5):
         most = max((r["max_score"] for r in group), default=0) or 1
         scores = [100 * r["total"] / most for r in group]
         broken = [r for r in group if r["problem"]]
-        lines.append(f"## {assignment}: {len(group)} submissions, {len(broken)} not graded")
+        lines.append(f"## {markdown.text(assignment)}: {len(group)} submissions, {len(broken)} not graded")
         lines.append(f"score (% of {most:g}): mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f}, "
                      f"min {min(scores):.1f}, max {max(scores):.1f}; full marks: {sum(s >= 100 for s in scores)}")
         if failing.get(assignment):
             lines += ["", "Checks most students fail:", "", "| check | failed | of | most common reason |",
                       "|---|---|---|---|"]
             for name, failed, graded, reason in failing[assignment][:top]:
-                lines.append(f"| {name} | {failed} | {graded} | {reason.replace('|', '/')} |")
+                lines.append(f"| {name} | {failed} | {graded} | {markdown.text(reason)} |")
         if broken:
             lines += ["", "Not graded (score 0):", ""]
-            lines += [f"- {r['student']}: {r['problem']}" for r in broken]
+            lines += [f"- {markdown.text(r['student'])}: {markdown.text(r['problem'])}" for r in broken]
         lines.append("")
     from ..files import write_atomically
 

@@ -22,25 +22,20 @@ import json
 import pathlib
 
 from ..files import write_atomically
+from ..report import hidden_reason, student_text  # noqa: F401 (hidden_reason: the text a hidden failure shows)
 from ..sandbox.process import clean
 
 MAX_CHARS = 600
 PREFIX = "autograder:"
 
 
-def hidden_reason(tags):
-    functions = ", ".join(tags) or "your functions"
-    return (f"a hidden check of {functions} failed: on inputs the visible checks do not try, the results differ "
-            "from the reference or the code failed (hidden checks do not say which inputs they use)")
-
-
 def reason(test):
-    """Why ``test`` (a test entry of ``grading.grade``'s results) lost points; "passed" if it did not."""
-    if test["score"] >= test["max_score"]:
-        return "passed"
-    if test.get("visibility") == "hidden":
-        return hidden_reason(test.get("tags", []))
-    return clean(test["output"], limit=MAX_CHARS)
+    """Why ``test`` (a test entry of ``grading.grade``'s results) lost points; "passed" if it did not.
+    The student text (``report.student_text``): a hidden check's only says what it exercises."""
+    passed = test["score"] >= test["max_score"]
+    hidden = test.get("visibility") == "hidden"
+    return clean(student_text(hidden, passed, test.get("tags", []), "passed" if passed else test["output"]),
+                 limit=MAX_CHARS)
 
 
 def cell_text(test):

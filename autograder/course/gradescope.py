@@ -39,6 +39,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import shutil
 import stat
 import sys
@@ -51,6 +52,7 @@ from . import intake, submission
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1]  # autograder/
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+PATH = re.compile(r"(?<![\w.~-])/(?:[^\s/:;,()'\"]+/)*([^\s/:;,()'\"]+)/?")
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, in /autograder/source, when it builds the image.
@@ -189,6 +191,11 @@ def find_submission(folder):
     return folder
 
 
+def without_paths(text):
+    """``text`` with every absolute path cut to its last part (/usr/bin/bwrap -> bwrap)."""
+    return PATH.sub(lambda m: m.group(1), text)
+
+
 def refused(reason, assignment, solutions):
     from .batch import Submission, refused_results
 
@@ -210,6 +217,9 @@ def run(root, require_isolation=False):
     assignment = meta["assignment"]
     lock_down(root, source)
     isolated, why = isolation()
+    if not isolated:  # what students read names no path of the machine (which bwrap failed, where)
+        print(f"not isolated: {why}", file=sys.stderr)
+        why = without_paths(why)
     if isolated:
         how = why
     elif running_as_root() and not require_isolation:
@@ -238,13 +248,13 @@ def run(root, require_isolation=False):
             results = refused(problem, assignment, solutions)
             results["isolation"] = how or "not graded"
     except SandboxError as exc:
-        results = refused(f"the autograder failed (not your fault; ask for a regrade): {exc}", assignment, solutions)
+        print(f"the sandbox failed: {exc}", file=sys.stderr)
+        results = refused(f"the autograder failed (not your fault; ask for a regrade): {without_paths(str(exc))}",
+                          assignment, solutions)
         results["isolation"], code = how or "", 1
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    summary = report.gradescope(results)
-    for entry, test in zip(summary["tests"], results["tests"]):
-        entry["execution_time"] = test.get("seconds", 0)
+    summary = report.gradescope(results)  # with each test's execution_time
     summary["execution_time"] = round(time.monotonic() - started, 3)
     lines = [f"Not graded: {problem}"] if problem else []
     lines.append(f"Assignment {assignment}. Isolation: {results['isolation']}.")

@@ -17,8 +17,16 @@ __all__ = ["Callback", "Opaque", "Rng", "Recorder", "Sandbox", "SandboxError", "
 
 
 def isolation():
-    """(True, how) if student code can be isolated on this machine, else (False, why not)."""
+    """(True, how) if student code can be isolated on this machine, else (False, why not).
+
+    ``how`` ends up in every result a student may read, so it names the tool and its
+    version, never a path of the grading machine ("isolated by bubblewrap 0.11.0").
+    ``why not`` is for the instructor (it names the bwrap executables that were tried).
+    """
     from . import bwrap
 
     tool, why = bwrap.detect()
-    return (True, f"bubblewrap sandbox ({tool})") if tool else (False, why)
+    if not tool:
+        return False, why
+    version = ".".join(map(str, bwrap.version(tool)))
+    return True, "isolated by bubblewrap" + (f" {version}" if version != "0" else "")
