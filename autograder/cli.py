@@ -139,6 +139,21 @@ def cmd_pack(args):
     return code
 
 
+def cmd_update(args):
+    from .course import pack, update
+
+    try:
+        root = pack.kit_root()
+        if (root / "solutions").exists():
+            raise update.UpdateError(f"{root} is an instructor's course folder (it has solutions/); run update in "
+                                     "a student kit")
+        update.update(pathlib.Path(args.kit), root)
+    except (pack.PackError, update.UpdateError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_sync(args):
     from .course import gradebook
 
@@ -289,13 +304,24 @@ def build_parser():
         "an unsaved notebook, functions that still raise NotImplementedError and unanswered questions,\n"
         "and write submissions/ASSIGNMENT.zip: ASSIGNMENT.ipynb and cs231n_lib/ (.py files), the layout\n"
         "the graders expect. Run it inside your course folder. It never changes your files.",
-        epilog="exit codes:\n  0  zip written; every visible check passed and nothing looks unfinished\n"
-        "  1  zip written; some checks failed or something looks unsaved or unfinished (see the warnings)\n"
-        "  2  bad input (no such assignment, no notebook, a library that breaks the layout); nothing written\n"
-        "  3  internal error")
+        epilog="example:\n  python -m autograder pack 01_activations      # or: make pack A=01_activations\n\n"
+        "exit codes:\n  0  zip written (its last line counts the failed checks and the warnings, if any)\n"
+        "  2  no zip written: bad input (no such assignment, no notebook, a library that breaks the layout)\n"
+        "  3  no zip written: internal error")
     p.add_argument("assignment", nargs="?", metavar="ASSIGNMENT", help="e.g. 01_activations, or just 01")
     p.add_argument("--out", metavar="FILE.zip", help="where to write the zip (default: submissions/ASSIGNMENT.zip)")
     p.set_defaults(run=cmd_pack)
+
+    u = sub.add_parser(
+        "update", help="students: take a newer kit from your course, keeping your work",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Bring a newer student kit's notebooks, provided code and checks into the kit you work in.\n"
+        "Functions you implemented and questions you answered are kept as you wrote them; a file it\n"
+        "cannot merge is kept whole. It lists what it added, updated and kept. Run it inside your kit.",
+        epilog="example:\n  python -m autograder update ~/Downloads/cs231n-kit.zip    # or: make update KIT=...\n\n"
+        "exit codes:\n  0  updated\n  2  not a kit zip, or not run inside a kit; nothing written\n  3  internal error")
+    u.add_argument("kit", metavar="KIT.zip", help="the new kit, as your course sent it")
+    u.set_defaults(run=cmd_update)
 
     if not student_kit():  # a student kit has none of the instructor's tooling these commands need
         add_instructor_commands(sub, grading_options)

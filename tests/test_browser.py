@@ -163,7 +163,7 @@ def test_a_failing_check_shows_one_line_and_a_passing_one_its_success(lab, tmp_p
     assert lab["notebook"].stat().st_mtime == saved
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(lab["runtime"]))
     said = pack.kernel_warning(lab["notebook"])
-    assert said and "its kernel ran code at" in said and "after the file was last saved" in said
+    assert said and "its kernel ran cell [" in said and "after the file was last saved" in said
     assert pack.kernel_warning(pathlib.Path(REFERENCE_LIB / "layers.py")) is None
 
 

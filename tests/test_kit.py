@@ -2,9 +2,12 @@
 that packing checks, warns and writes the submission without touching the student's files."""
 
 import hashlib
+import json
 import os
+import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -127,7 +130,8 @@ def test_updating_a_kit_never_overwrites_student_work(kit_copy, generated_releas
 def test_pack_checks_warns_and_writes_the_layout_without_touching_student_files(kit_copy):
     before = tree_state(kit_copy)
     done = run(kit_copy, "pack", "01")
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 0, done.stderr  # a zip was written: warnings and failed checks are no error
+    assert done.stdout.rstrip().splitlines()[-1] == "packed: 12 of 12 visible checks failed, 2 warnings (above); score 0 / 14"
     assert re.search(r"TOTAL\s+0\s+14", done.stdout) and "activations.gelu_forward is not implemented yet" in done.stdout
     assert "still raise NotImplementedError" in done.stderr and "activations.sigmoid_forward" in done.stderr
     assert "3 written answer(s)" in done.stderr
@@ -146,6 +150,7 @@ def test_pack_of_finished_work_passes_without_warnings(kit_copy):
     done = run(kit_copy, "pack", "01_activations", "--out", kit_copy.parent / "hand-in" / "mine.zip")
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"TOTAL\s+14\s+14", done.stdout) and "warning" not in done.stderr
+    assert done.stdout.rstrip().splitlines()[-1] == "packed: all 12 visible checks passed; score 14 / 14"
     assert submission.read(kit_copy.parent / "hand-in" / "mine.zip").assignment == "01_activations"
 
 
@@ -212,3 +217,103 @@ def test_the_kit_installs_in_a_fresh_venv_and_its_notebook_runs_there(kit_copy):
         assert error["ename"] == "CheckFailed" and "is not implemented yet" in error["evalue"]
         shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error["traceback"]))
         assert shown == f"{name} failed: {error['evalue']}"  # one line: no grader frames, no traceback
+
+
+def test_make_lab_opens_jupyterlab_at_the_kit_root_and_as_root_says_allow_root(kit_copy, tmp_path):
+    """The kit's Makefile's own `lab` command, run by make: JupyterLab serves the kit's root, so the
+    notebooks and cs231n_lib/ are both in its file browser; as root it passes --allow-root and says so."""
+    venv = kit_copy / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "jupyter").symlink_to(pathlib.Path(sys.executable).parent / "jupyter")
+    (kit_copy / ".venv" / ".installed").touch()  # set up already: make goes straight to JupyterLab
+    port, token = _free_port(), "kit-lab-test-token"
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(json.dumps({
+        "ServerApp": {"ip": "127.0.0.1", "port": port, "open_browser": False},
+        "IdentityProvider": {"token": token}}))
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    log = open(tmp_path / "make-lab.log", "w+")
+    lab = subprocess.Popen(["make", "lab"], cwd=kit_copy, env=env, stdout=log, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    try:
+        listing = _wait_for_json(f"http://127.0.0.1:{port}/api/contents/?token={token}", lab, log)
+    finally:
+        if lab.poll() is None:
+            os.killpg(lab.pid, signal.SIGTERM)  # make and the JupyterLab it started, by our own process group
+        lab.wait(timeout=30)
+    log.seek(0)
+    said = log.read()
+    names = {item["name"] for item in listing["content"]}
+    assert {"assignments", "cs231n_lib", "README.md"} <= names, names
+    if os.geteuid() == 0:
+        assert "running as root, so JupyterLab starts with --allow-root" in said
+        assert re.search(r"^\.venv/bin/jupyter lab --ServerApp\.root_dir=\. --allow-root$", said, re.M), said[:2000]
+    # and for anyone else, the same command without --allow-root
+    dry = subprocess.run(["make", "-n", "lab", "ROOT_FLAG="], cwd=kit_copy, capture_output=True, text=True)
+    assert dry.stdout.split("\n")[-2].strip() == ".venv/bin/jupyter lab --ServerApp.root_dir=.", dry.stdout
+    assert "--allow-root" not in dry.stdout
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_json(url, process, log, seconds=90):
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with opener.open(url, timeout=2) as reply:
+                return json.loads(reply.read())
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise AssertionError("make lab did not serve JupyterLab:\n" + log.read()[-3000:])
+            time.sleep(0.3)
+
+
+def test_pack_warns_of_a_cell_run_after_the_save_and_not_of_a_notebook_only_reopened(kit_copy, tmp_path,
+                                                                                   monkeypatch):
+    """A real JupyterLab server: reopening a saved notebook starts a kernel (its activity is newer
+    than the file) but runs no cell, so pack says nothing; a cell run after the save is warned
+    about; once the file holds that cell's run, it is not."""
+    import urllib.request
+
+    from jupyter_client import BlockingKernelClient
+    from test_browser import jupyterlab
+
+    rel = "assignments/01_activations/01_activations.ipynb"
+    notebook = kit_copy / rel
+    old = time.time() - 600
+    os.utime(notebook, (old, old))  # saved ten minutes ago
+    with jupyterlab(kit_copy, tmp_path) as lab:
+        monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(lab["runtime"]))
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        request = urllib.request.Request(
+            f"{lab['url']}/api/sessions", method="POST", headers={"Authorization": f"token {lab['token']}"},
+            data=json.dumps({"path": rel, "type": "notebook", "name": "", "kernel": {"name": "python3"}}).encode())
+        with opener.open(request, timeout=60) as reply:
+            kernel_id = json.loads(reply.read())["kernel"]["id"]
+        client = BlockingKernelClient(connection_file=str(lab["runtime"] / f"kernel-{kernel_id}.json"))
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)  # the kernel answered: its activity is now newer than the file
+            assert pack.kernel_warning(notebook) is None  # reopened, nothing run
+            client.execute_interactive("x = 1", timeout=60)
+            said = pack.kernel_warning(notebook)
+            assert said and "its kernel ran cell [1] after the file was last saved" in said, said
+            nb = json.loads(notebook.read_text())
+            next(c for c in nb["cells"] if c["cell_type"] == "code")["execution_count"] = 1
+            notebook.write_text(json.dumps(nb))
+            os.utime(notebook, (old, old))  # the run is in the file, whatever its time says
+            assert pack.kernel_warning(notebook) is None
+        finally:
+            client.stop_channels()

@@ -94,11 +94,53 @@ def _get(url, token):
         return json.loads(reply.read(1 << 20))
 
 
+def _saved_count(notebook):
+    """The highest execution count saved in ``notebook`` (0 if none)."""
+    try:
+        cells = json.loads(notebook.read_text())["cells"]
+        return max([c.get("execution_count") or 0 for c in cells if isinstance(c, dict)] + [0])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def _kernel_count(kernel_id, timeout=2):
+    """The execution count of the last cell the kernel ``kernel_id`` ran (0 if none), asked of the
+    kernel itself (a history request through its connection file, which runs no code); None
+    when it cannot be asked."""
+    try:
+        from jupyter_client import BlockingKernelClient
+        from jupyter_core.paths import jupyter_runtime_dir
+    except ImportError:
+        return None
+    connection = pathlib.Path(jupyter_runtime_dir()) / f"kernel-{kernel_id}.json"
+    if not connection.is_file():
+        return None
+    client = BlockingKernelClient(connection_file=str(connection))
+    try:
+        client.load_connection_file()
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        msg_id = client.history(raw=True, output=False, hist_access_type="range", session=0, start=0, stop=None)
+        deadline = datetime.datetime.now().timestamp() + timeout
+        while (left := deadline - datetime.datetime.now().timestamp()) > 0:
+            reply = client.get_shell_msg(timeout=left)
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                lines = reply["content"].get("history") or []
+                return max([int(line[1]) for line in lines if str(line[2]).strip()] + [0])
+    except Exception:  # a busy or vanished kernel tells us nothing
+        return None
+    finally:
+        client.stop_channels()
+    return None
+
+
 def kernel_warning(notebook):
-    """A warning when a running JupyterLab has a kernel for ``notebook`` that ran code after the
-    notebook was last written (what was compared: the kernel's last activity, from the
-    server's /api/sessions, with the file's modification time). JupyterLab keeps unsaved
-    edits in the browser, where nothing else can see them; this is the trace they leave."""
+    """A warning when a running JupyterLab has a kernel for ``notebook`` that ran a cell after the
+    notebook was last saved. What is compared: the execution count of the kernel's last cell
+    (asked of the kernel) with the highest one saved in the file, and the kernel's last
+    activity (from the server's /api/sessions) with the file's modification time. A notebook
+    merely reopened starts or reuses a kernel that ran nothing unsaved, so it is not warned
+    about. JupyterLab keeps unsaved edits in the browser, where nothing else can see them;
+    this is the trace they leave."""
     saved = notebook.stat().st_mtime
     for url, token, root in _local_servers():
         try:
@@ -110,12 +152,17 @@ def kernel_warning(notebook):
                 if (root / s["path"]).resolve() != notebook.resolve():
                     continue
                 active = datetime.datetime.fromisoformat(s["kernel"]["last_activity"].replace("Z", "+00:00"))
+                kernel_id = str(s["kernel"]["id"])
             except (KeyError, TypeError, ValueError, OSError):
                 continue
-            if active.timestamp() > saved + 2:
-                return (f"JupyterLab has {notebook.name} open and its kernel ran code at {_when(active.timestamp())}, "
-                        f"after the file was last saved ({_when(saved)}): save it in JupyterLab "
-                        "(File > Save All), then pack again")
+            if active.timestamp() <= saved + 2:
+                continue
+            ran = _kernel_count(kernel_id)
+            if ran is not None and ran <= _saved_count(notebook):
+                continue  # every cell it ran was saved (or it ran none)
+            return (f"JupyterLab has {notebook.name} open and its kernel ran {f'cell [{ran}]' if ran else 'code'} "
+                    f"after the file was last saved (saved {_when(saved)}, kernel last active "
+                    f"{_when(active.timestamp())}): save it in JupyterLab (File > Save All), then pack again")
     return None
 
 
@@ -157,8 +204,8 @@ def unanswered(notebook):
 def pack(assignment=None, start=None, out=None, log=print, warn=None):
     """Check and pack ``assignment`` of the course folder above ``start``; returns (exit code, zip path).
 
-    Exit code 0: every visible check passed and nothing looked unfinished; 1: the zip was
-    written, but checks failed or something looks unsaved or unfinished. Raises PackError
+    Exit code 0 whenever the zip was written, failed checks and warnings included (the last
+    line it logs counts them: a warning is advice, not a failure). Raises PackError
     (nothing written) on bad input and submission.SubmissionError when the work does not
     fit the layout.
     """
@@ -207,5 +254,15 @@ def pack(assignment=None, start=None, out=None, log=print, warn=None):
     size = out.stat().st_size
     log(f"{'replaced' if replaced else 'wrote'} {out} ({notebook.name} and {len(packed.library)} files of "
         f"{submission.LIBRARY}/, {size / 1024:.0f} KB): hand in this file")
-    passed = results["score"] == results["max_score"]
-    return (0 if passed and not warnings else 1), out
+    log(summary_line(results, warnings))
+    return 0, out
+
+
+def summary_line(results, warnings):
+    """The last line pack prints: what the zip holds in brief, so that a warning is not mistaken for a failure."""
+    failed = sum(1 for t in results["tests"] if t["score"] < t["max_score"])
+    parts = [f"{failed} of {len(results['tests'])} visible checks failed" if failed
+             else f"all {len(results['tests'])} visible checks passed"]
+    if warnings:
+        parts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (above)")
+    return f"packed: {', '.join(parts)}; score {results['score']:g} / {results['max_score']:g}"
