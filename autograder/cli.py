@@ -194,7 +194,7 @@ def cmd_grade_all(args):
     import re
 
     try:
-        if "student_id" not in re.compile(args.name_pattern).groupindex:
+        if args.name_pattern is not None and "student_id" not in re.compile(args.name_pattern).groupindex:
             print("error: --name-pattern needs a group (?P<student_id>...) that names the student", file=sys.stderr)
             return 2
     except re.error as exc:
@@ -407,10 +407,11 @@ def add_instructor_commands(sub, grading_options):
     ga.add_argument("--out", required=True, metavar="RESULTS", help="where results, gradebook and summary go")
     ga.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: all cores)")
     ga.add_argument("--assignment", nargs="+", metavar="ID", help="only these assignments (id or number)")
-    ga.add_argument("--name-pattern", default=batch.DEFAULT_PATTERN, metavar="REGEXP",
+    ga.add_argument("--name-pattern", default=None, metavar="REGEXP",
                     help="how an LMS zip's file name names its student, as nbgrader zip_collect's named_regexp: "
-                    "groups student_id (required), assignment and timestamp (optional; the latest of several "
-                    "zips wins). Default: %(default)s")
+                    "groups student_id (required), name, assignment, timestamp and attempt (optional). Default: "
+                    "Canvas's names, keyed by its numeric user id, else what comes before the first _ "
+                    "(see the patterns below)")
     ga.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
                     help="the instructor's source with the reference and hidden checks (default: %(default)s)")
     ga.add_argument("--seed", type=int, help="one seed for every submission's hidden inputs (default: a fresh "

@@ -55,6 +55,9 @@ def test_the_kit_holds_what_students_get(student_kit):
             "autograder/course/pack.py", "autograder/course/submission.py", "autograder/sandbox/worker.py",
             "assignments/01_activations/01_activations.ipynb"} <= names
     assert {f"autograder/{rel.as_posix()}" for rel in kit.grader_files()} == {n for n in names if n.startswith("autograder/")}
+    from autograder.files import default_mode
+
+    assert student_kit.stat().st_mode & 0o777 == default_mode(directory=True)  # the umask's, not a temp folder's 0700
     assert len([n for n in names if n.startswith("autograder/checks/nb")]) == len(list((ROOT / "autograder" / "checks").glob("nb*.py")))
 
     readme = (student_kit / "README.md").read_text()

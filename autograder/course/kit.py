@@ -19,12 +19,14 @@ the student changed them, unless ``force``.
 
 import hashlib
 import json
+import os
 import pathlib
 import shutil
 import tempfile
 import zipfile
 
 from . import release
+from ..files import default_mode
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1]
 STUDENT_ONLY_EXCLUDED = {"mutation.py"}  # instructor-only modules outside course/
@@ -256,10 +258,12 @@ def write_kit(solutions, kit, force=False, log=print, generated=None):
         changed = _changed_kit_files(kit, staging) if kit.is_dir() else []
         if changed and not force:
             raise release.ReleaseRefused(changed)
+        mode = kit.stat().st_mode & 0o7777 if kit.is_dir() else default_mode(directory=True)
         release.release(solutions, kit, force=force, log=log, generated=generated)  # refuses, writing nothing, to lose work
         if (kit / "autograder").is_dir():
             shutil.rmtree(kit / "autograder")  # generated: modules removed since the last kit go too
         shutil.copytree(staging, kit, dirs_exist_ok=True)
+        os.chmod(kit, mode)  # copytree gave it the private temporary folder's mode (0700)
     files = {p.relative_to(kit).as_posix(): _digest(p)
              for p in sorted((kit / "autograder").rglob("*.py")) if not CACHES & set(p.parts)}
     files.update({name: _digest(kit / name) for name in ("README.md", "Makefile", "pyproject.toml", ".gitignore")})
