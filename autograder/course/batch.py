@@ -5,13 +5,8 @@ Where submissions come from (``discover``), in one SUBMISSIONS folder, mixed fre
 * nbgrader's layout, ``SUBMISSIONS/<student>/<ASSIGNMENT>/`` (``submitted/`` of a course), or
   ``SUBMISSIONS/<student>/<ASSIGNMENT>.zip``;
 * a folder of zips downloaded from an LMS, read directly (no extraction step), each named
-  after its student. As with nbgrader's ``zip_collect`` (``FileNameCollector.named_regexp``),
-  a regular expression with named groups says how: ``student_id`` (required), and
-  optionally ``assignment`` and ``timestamp`` (of several zips for one student and
-  assignment, the largest timestamp wins). The default reads ``alice_01_activations.zip``
-  and Canvas-style ``smithjane_12345_67890_01_activations.zip`` (the student is what comes
-  before the first ``_``, the assignment the last ``NN_topic`` before ``.zip``); without an
-  assignment in the name, the one ``NN_topic.ipynb`` at the zip's root says which.
+  after its student: ``intake.discover`` says how (Canvas's names are keyed by its numeric
+  user id; of several zips for one student the latest counts, by the LMS's own rule).
 
 Each submission is staged by ``intake`` (a private, bounded copy of its notebook and its
 library's ``.py`` files) and graded by ``grading.grade`` in its own sandbox, in a pool of
