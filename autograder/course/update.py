@@ -21,6 +21,7 @@ nothing when the zip is not a student kit.
 """
 
 import ast
+import hashlib
 import json
 import pathlib
 import shutil
@@ -220,8 +221,6 @@ def _plan_kit_files(root, new):
         recorded = json.loads((root / KIT_MANIFEST).read_text())["files"]
     except (OSError, ValueError, KeyError, TypeError):
         recorded = {}
-    import hashlib
-
     writes, said = [], []
     for name in KIT_FILES:
         target, source = root / name, new / name
@@ -258,7 +257,7 @@ def update(zip_path, root, log=print):
     lines = said + kit_said
     for line in lines:
         log(line)
-    kept = sum(1 for line in lines if "keeping your" in line or line.startswith("kept"))  # noqa: E501
+    kept = sum(1 for line in lines if "keeping your" in line or line.startswith("kept"))
     log(f"updated {root} from {zip_path}: {sum(1 for s in lines if s.startswith('added'))} added, "
         f"{sum(1 for s in lines if s.startswith('updated'))} updated, {kept} holding your work kept as yours")
     return lines
