@@ -98,7 +98,7 @@ def diagnosis_hidden(lib, ref, rng):
 
 
 @check(A, points=2, tags=["tuning.log_uniform", "tuning.random_search", "tuning.grid_search"], hidden=True,
-       timeout=30.0)  # about 700 round trips to the objective
+       timeout=30.0, requires=["log_uniform"])  # about 700 round trips to the objective
 def search_hidden(lib, rng):
     low = float(10.0 ** rng.uniform(-8, 2))
     high = float(low * 10.0 ** rng.uniform(0.5, 6))
