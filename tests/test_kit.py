@@ -314,7 +314,12 @@ def test_pack_warns_of_a_cell_run_after_the_save_and_not_of_a_notebook_only_reop
             said = pack.kernel_warning(notebook)
             assert said and "its kernel ran cell [1] after the file was last saved" in said, said
             nb = json.loads(notebook.read_text())
-            next(c for c in nb["cells"] if c["cell_type"] == "code")["execution_count"] = 1
+            cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
+            cell["execution_count"] = 1
+            notebook.write_text(json.dumps(nb))
+            os.utime(notebook, (old, old))
+            assert pack.kernel_warning(notebook)  # a count 1 in the file, but of another cell: still unsaved
+            cell["source"] = "x = 1"
             notebook.write_text(json.dumps(nb))
             os.utime(notebook, (old, old))  # the run is in the file, whatever its time says
             assert pack.kernel_warning(notebook) is None

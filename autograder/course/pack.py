@@ -94,19 +94,20 @@ def _get(url, token):
         return json.loads(reply.read(1 << 20))
 
 
-def _saved_count(notebook):
-    """The highest execution count saved in ``notebook`` (0 if none)."""
+def _saved_runs(notebook):
+    """{execution count: source} of the code cells saved in ``notebook`` with their run."""
     try:
         cells = json.loads(notebook.read_text())["cells"]
-        return max([c.get("execution_count") or 0 for c in cells if isinstance(c, dict)] + [0])
+        return {c["execution_count"]: "".join(c.get("source", "")).strip() for c in cells
+                if isinstance(c, dict) and isinstance(c.get("execution_count"), int)}
     except (OSError, ValueError, KeyError, TypeError):
-        return 0
+        return {}
 
 
-def _kernel_count(kernel_id, timeout=2):
-    """The execution count of the last cell the kernel ``kernel_id`` ran (0 if none), asked of the
-    kernel itself (a history request through its connection file, which runs no code); None
-    when it cannot be asked."""
+def _kernel_last_run(kernel_id, timeout=2):
+    """(execution count, source) of the last cell the kernel ``kernel_id`` ran ((0, "") if none),
+    asked of the kernel itself (a history request through its connection file, which runs no
+    code); None when it cannot be asked."""
     try:
         from jupyter_client import BlockingKernelClient
         from jupyter_core.paths import jupyter_runtime_dir
@@ -124,8 +125,9 @@ def _kernel_count(kernel_id, timeout=2):
         while (left := deadline - datetime.datetime.now().timestamp()) > 0:
             reply = client.get_shell_msg(timeout=left)
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                lines = reply["content"].get("history") or []
-                return max([int(line[1]) for line in lines if str(line[2]).strip()] + [0])
+                runs = [(int(line[1]), str(line[2]).strip()) for line in reply["content"].get("history") or []
+                        if str(line[2]).strip()]
+                return max(runs) if runs else (0, "")
     except Exception:  # a busy or vanished kernel tells us nothing
         return None
     finally:
@@ -135,11 +137,11 @@ def _kernel_count(kernel_id, timeout=2):
 
 def kernel_warning(notebook):
     """A warning when a running JupyterLab has a kernel for ``notebook`` that ran a cell after the
-    notebook was last saved. What is compared: the execution count of the kernel's last cell
-    (asked of the kernel) with the highest one saved in the file, and the kernel's last
+    notebook was last saved. What is compared: the kernel's last run (its execution count and
+    source, asked of the kernel) with the cells saved in the file, and the kernel's last
     activity (from the server's /api/sessions) with the file's modification time. A notebook
-    merely reopened starts or reuses a kernel that ran nothing unsaved, so it is not warned
-    about. JupyterLab keeps unsaved edits in the browser, where nothing else can see them;
+    merely reopened starts or reuses a kernel whose last run is in the file (or that ran
+    nothing), so it is not warned about. JupyterLab keeps unsaved edits in the browser, where nothing else can see them;
     this is the trace they leave."""
     saved = notebook.stat().st_mtime
     for url, token, root in _local_servers():
@@ -157,9 +159,10 @@ def kernel_warning(notebook):
                 continue
             if active.timestamp() <= saved + 2:
                 continue
-            ran = _kernel_count(kernel_id)
-            if ran is not None and ran <= _saved_count(notebook):
-                continue  # every cell it ran was saved (or it ran none)
+            last = _kernel_last_run(kernel_id)
+            if last is not None and (last[0] == 0 or _saved_runs(notebook).get(last[0]) == last[1]):
+                continue  # it ran nothing, or the file holds its last run (that cell, with that count)
+            ran = last[0] if last else 0
             return (f"JupyterLab has {notebook.name} open and its kernel ran {f'cell [{ran}]' if ran else 'code'} "
                     f"after the file was last saved (saved {_when(saved)}, kernel last active "
                     f"{_when(active.timestamp())}): save it in JupyterLab (File > Save All), then pack again")
