@@ -29,7 +29,7 @@ import shutil
 import time
 
 from .. import grading, report
-from . import intake, submission
+from . import intake
 from .summary import summarize
 from .intake import DEFAULT_PATTERN, Submission, assignment_inside, discover  # noqa: F401  (see intake)
 
