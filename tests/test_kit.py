@@ -189,12 +189,13 @@ def test_the_kit_installs_in_a_fresh_venv_and_its_notebook_runs_there(kit_copy):
     """`make lab`'s set-up step in a new virtual environment (pip from PyPI, with its cache),
     then the released 00 notebook executed by that environment's kernel against the stubs:
     each check cell fails with one short line and no frame of the grader."""
+    student = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a student's shell: not our checkout
     done = subprocess.run(["make", "-C", str(kit_copy), ".venv/.installed", f"PYTHON={sys.executable}"],
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900, env=student)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     python = kit_copy / ".venv" / "bin" / "python"
     where = subprocess.run([python, "-c", "import autograder; print(autograder.__file__)"], cwd="/",
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=student)
     assert where.stdout.strip() == str(kit_copy / "autograder" / "__init__.py")
 
     notebook = kit_copy / "assignments" / "00_gradients" / "00_gradients.ipynb"
@@ -205,7 +206,7 @@ def test_the_kit_installs_in_a_fresh_venv_and_its_notebook_runs_there(kit_copy):
               "nbformat.write(nb, sys.argv[3])\n")
     executed = kit_copy.parent / "executed.ipynb"
     done = subprocess.run([python, "-c", script, notebook, notebook.parent, executed], capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, env=student)
     assert done.returncode == 0, done.stderr[-3000:]
     import nbformat
 
