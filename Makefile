@@ -39,8 +39,8 @@ release: $(STAMP)  ## regenerate assignments/ and the cs231n_lib/ stubs from sol
 kit: $(STAMP)  ## write the student kit into KIT (a folder, or a .zip; default build/cs231n-kit); never overwrites work
 	$(BIN)/python -m autograder release --student-kit $(or $(KIT),build/cs231n-kit)
 
-lab: $(STAMP)  ## open JupyterLab on the student notebooks
-	$(BIN)/jupyter lab assignments
+lab: $(STAMP)  ## open JupyterLab at the checkout's root (solutions/, assignments/, cs231n_lib/); as root with --allow-root
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 benchmark: $(STAMP)  ## seconds per submission: our grader versus nbgrader autograde; grade-all on 1, 2 and all cores
 	$(BIN)/python benchmarks/grading_speed.py

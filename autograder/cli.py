@@ -15,6 +15,17 @@ EXIT_CODES = """exit codes:
   3  the grader itself failed (a bug in the grader: please report it)"""
 
 
+def epilog(example, codes):
+    """A subcommand's help ending: an example, then its exit codes (code, meaning) one a line."""
+    lines = "\n".join(f"  {code:<3} {meaning}" for code, meaning in codes)
+    return f"example:\n  {example}\n\nexit codes:\n{lines}"
+
+
+GRADE_CODES = [(0, "every check passed"), (1, "some checks failed (the table says which)"),
+               (2, "bad command line or input (e.g. no such library folder, no such check)"),
+               (3, "the grader itself failed (please report it)")]
+
+
 def _progress(enabled):
     """A progress callback for grading.grade, and a function that removes the bar."""
     if not enabled:
@@ -148,6 +159,21 @@ def cmd_pack(args):
     return code
 
 
+def cmd_update(args):
+    from .course import pack, update
+
+    try:
+        root = pack.kit_root()
+        if (root / "solutions").exists():
+            raise update.UpdateError(f"{root} is an instructor's course folder (it has solutions/); run update in "
+                                     "a student kit")
+        update.update(pathlib.Path(args.kit), root)
+    except (pack.PackError, update.UpdateError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_sync(args):
     from .course import gradebook
 
@@ -203,7 +229,7 @@ def cmd_grade_all(args):
     import re
 
     try:
-        if "student_id" not in re.compile(args.name_pattern).groupindex:
+        if args.name_pattern is not None and "student_id" not in re.compile(args.name_pattern).groupindex:
             print("error: --name-pattern needs a group (?P<student_id>...) that names the student", file=sys.stderr)
             return 2
     except re.error as exc:
@@ -258,6 +284,25 @@ def cmd_demo(args):
     return demo.run(pathlib.Path(args.solutions))
 
 
+GRADESCOPE_HELP = """\
+Write autograder.zip for one assignment: upload it as the assignment's autograder on Gradescope
+(Configure Autograder > Zip file upload); students upload the zip `pack` made for them.
+
+Gradescope runs setup.sh once, as root, when it builds the assignment's image, then for each
+submission run_autograder, which grades the files in /autograder/submission and writes
+/autograder/results/results.json. The zip holds those two scripts, requirements.txt, the grader,
+the reference cs231n_lib and this assignment's hidden checks, and nothing of other assignments.
+
+Student code runs in a bubblewrap sandbox where /autograder does not exist, as user nobody. Where
+Docker forbids the namespaces bubblewrap needs, it runs as nobody in a separate process with the
+same limits, after the reference, the hidden checks and the results folder are made root's
+alone; every results.json says which of the two ran. Set CS231N_REQUIRE_ISOLATION=1 to give
+score 0 with the reason instead of grading without the sandbox.
+
+For tests, CS231N_GRADESCOPE_ROOT stands for /autograder and CS231N_PYTHON names the interpreter;
+setup.sh skips apt-get with CS231N_SETUP_SKIP_SYSTEM=1 and pip with CS231N_SETUP_SKIP_PIP=1."""
+
+
 STUDENT_DOC = "python -m autograder: check your cs231n_lib and pack an assignment to hand in."
 
 
@@ -297,14 +342,25 @@ def build_parser():
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     c = sub.add_parser("check", help="students: run the visible checks on your own cs231n_lib",
-                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description="Run the visible checks on your cs231n_lib, each in a separate process, and print "
+                       "the score table\nand, for each failed check, one line saying what is wrong and where.",
+                       epilog=epilog("python -m autograder check --assignment 01 --check sigmoid_backward", GRADE_CODES),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("--lib", default=default_library(), metavar="DIR",
                    help="default: the nearest cs231n_lib above this folder, here %(default)s")
     grading_options(c)
     c.set_defaults(run=lambda a: cmd_grade(a, hidden=False), allow_unisolated=True)
 
-    ls = sub.add_parser("list", help="list the checks with their points and tags")
-    ls.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
+    ls = sub.add_parser("list", help="list the checks with their points and tags",
+                        description="List every check: its assignment, name, visible or hidden, points, and the "
+                        "library functions\nit exercises. Hidden checks are listed only where the instructor's "
+                        "solutions/ is.", epilog=epilog("python -m autograder list | grep 01_activations",
+                                                        [(0, "listed"), (2, "bad command line"),
+                                                         (3, "a check module failed to load")]),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ls.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
+                    help="the instructor's source, whose hidden_checks/ are listed too when it is there "
+                    "(default: %(default)s)")
     ls.set_defaults(run=cmd_list)
 
     p = sub.add_parser(
@@ -314,13 +370,24 @@ def build_parser():
         "an unsaved notebook, functions that still raise NotImplementedError and unanswered questions,\n"
         "and write submissions/ASSIGNMENT.zip: ASSIGNMENT.ipynb and cs231n_lib/ (.py files), the layout\n"
         "the graders expect. Run it inside your course folder. It never changes your files.",
-        epilog="exit codes:\n  0  zip written; every visible check passed and nothing looks unfinished\n"
-        "  1  zip written; some checks failed or something looks unsaved or unfinished (see the warnings)\n"
-        "  2  bad input (no such assignment, no notebook, a library that breaks the layout); nothing written\n"
-        "  3  internal error")
+        epilog="example:\n  python -m autograder pack 01_activations      # or: make pack A=01_activations\n\n"
+        "exit codes:\n  0  zip written (its last line counts the failed checks and the warnings, if any)\n"
+        "  2  no zip written: bad input (no such assignment, no notebook, a library that breaks the layout)\n"
+        "  3  no zip written: internal error")
     p.add_argument("assignment", nargs="?", metavar="ASSIGNMENT", help="e.g. 01_activations, or just 01")
     p.add_argument("--out", metavar="FILE.zip", help="where to write the zip (default: submissions/ASSIGNMENT.zip)")
     p.set_defaults(run=cmd_pack)
+
+    u = sub.add_parser(
+        "update", help="students: take a newer kit from your course, keeping your work",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Bring a newer student kit's notebooks, provided code and checks into the kit you work in.\n"
+        "Functions you implemented and questions you answered are kept as you wrote them; a file it\n"
+        "cannot merge is kept whole. It lists what it added, updated and kept. Run it inside your kit.",
+        epilog="example:\n  python -m autograder update ~/Downloads/cs231n-kit.zip    # or: make update KIT=...\n\n"
+        "exit codes:\n  0  updated\n  2  not a kit zip, or not run inside a kit; nothing written\n  3  internal error")
+    u.add_argument("kit", metavar="KIT.zip", help="the new kit, as your course sent it")
+    u.set_defaults(run=cmd_update)
 
     if not student_kit():  # a student kit has none of the instructor's tooling these commands need
         add_instructor_commands(sub, grading_options)
@@ -330,7 +397,12 @@ def build_parser():
 def add_instructor_commands(sub, grading_options):
     root = grading.ROOT
     g = sub.add_parser("grade", help="grade a cs231n_lib folder (instructors: visible and hidden checks)",
-                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description="Grade one cs231n_lib folder with the visible and the hidden checks, student code "
+                       "isolated by\nbubblewrap; print the score table, and with --json write Gradescope's "
+                       "results.json.",
+                       epilog=epilog("python -m autograder grade --lib submissions/alice/cs231n_lib --assignment 01 "
+                                     "--seed 7 --json alice.json", GRADE_CODES),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("--lib", required=True, metavar="DIR", help="the cs231n_lib folder to grade")
     g.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
                    help="the instructor's source with the reference cs231n_lib and hidden_checks (default: %(default)s)")
@@ -353,10 +425,9 @@ def add_instructor_commands(sub, grading_options):
         "Copy that work elsewhere first, or pass --force to overwrite it. Outputs and the metadata\n"
         "JupyterLab writes when a notebook is opened or run do not count as changes; files that\n"
         "release did not make are left alone.\n\n"
-        "exit codes:\n"
-        "  0  released\n"
-        "  2  refused because work would be lost (nothing was written), or bad input\n"
-        "  3  internal error")
+        + epilog("python -m autograder release --student-kit dist/cs231n-kit.zip",
+                 [(0, "released"), (2, "refused because work would be lost (nothing was written), or bad input"),
+                  (3, "internal error")]))
     r.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
                    help="the instructor's source (default: %(default)s)")
     r.add_argument("--out", default=str(root), metavar="DIR",
@@ -370,7 +441,14 @@ def add_instructor_commands(sub, grading_options):
     r.set_defaults(run=cmd_release)
 
     s = sub.add_parser("sync-gradebook", help="after nbgrader autograde: put the trusted grader's scores "
-                       "into nbgrader's gradebook")
+                       "into nbgrader's gradebook",
+                       description="After `nbgrader autograde`, grade each autograded submission of ASSIGNMENT with "
+                       "this grader\n(sandboxed) and write its scores into nbgrader's gradebook, replacing the "
+                       "scores of nbgrader's\nin-kernel test cells.",
+                       epilog=epilog("python -m autograder sync-gradebook 01_activations --course .",
+                                     [(0, "the gradebook was updated"), (2, "no such course or assignment"),
+                                      (3, "internal error")]),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("assignment", help="the assignment id, e.g. 01_activations")
     s.add_argument("--course", default=".", metavar="DIR", help="the nbgrader course folder (default: here)")
     s.add_argument("--solutions", metavar="DIR", help="the instructor's source (default: COURSE/solutions)")
@@ -406,10 +484,11 @@ def add_instructor_commands(sub, grading_options):
     ga.add_argument("--out", required=True, metavar="RESULTS", help="where results, gradebook and summary go")
     ga.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: all cores)")
     ga.add_argument("--assignment", nargs="+", metavar="ID", help="only these assignments (id or number)")
-    ga.add_argument("--name-pattern", default=batch.DEFAULT_PATTERN, metavar="REGEXP",
+    ga.add_argument("--name-pattern", default=None, metavar="REGEXP",
                     help="how an LMS zip's file name names its student, as nbgrader zip_collect's named_regexp: "
-                    "groups student_id (required), assignment and timestamp (optional; the latest of several "
-                    "zips wins). Default: %(default)s")
+                    "groups student_id (required), name, assignment, timestamp and attempt (optional). Default: "
+                    "Canvas's names, keyed by its numeric user id, else what comes before the first _ "
+                    "(see the patterns below)")
     ga.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
                     help="the instructor's source with the reference and hidden checks (default: %(default)s)")
     ga.add_argument("--seed", type=int, help="one seed for every submission's hidden inputs (default: a fresh "
@@ -431,18 +510,25 @@ def add_instructor_commands(sub, grading_options):
 
     gs = sub.add_parser(
         "export-gradescope", help="write a Gradescope autograder.zip for one assignment",
-        formatter_class=argparse.RawDescriptionHelpFormatter, description=gradescope.__doc__.split("\n\n")[0] + "\n\n"
-        + "\n\n".join(gradescope.__doc__.split("\n\n")[1:]),
-        epilog="example:\n  python -m autograder export-gradescope --assignment 01 -o autograder.zip\n\n"
-        "exit codes:\n  0  written\n  2  unknown assignment, or no reference and hidden checks")
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=GRADESCOPE_HELP,
+        epilog=epilog("python -m autograder export-gradescope --assignment 01 -o autograder.zip",
+                      [(0, "written"), (2, "unknown assignment, or no reference and hidden checks"),
+                       (3, "internal error")]))
     gs.add_argument("--assignment", required=True, metavar="ID", help="the assignment, by id or number (e.g. 01)")
     gs.add_argument("-o", "--output", default="autograder.zip", metavar="ZIP", help="default: %(default)s")
     gs.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
                     help="the instructor's source with the reference and hidden checks (default: %(default)s)")
     gs.set_defaults(run=cmd_export_gradescope)
 
-    d = sub.add_parser("demo", help="release, then grade the reference, the stubs and a buggy library")
-    d.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR")
+    d = sub.add_parser("demo", help="release, then grade the reference, the stubs and a buggy library",
+                       description="Release the course into a temporary folder (this checkout's cs231n_lib/ and "
+                       "assignments/ are\nnot touched), then grade three libraries: the reference (full marks), the "
+                       "fresh stubs (zero,\neach check saying what to do) and the reference with realistic bugs.",
+                       epilog=epilog("python -m autograder demo", [(0, "done"), (2, "bad command line"),
+                                                                   (3, "internal error")]),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    d.add_argument("--solutions", default=str(root / "solutions"), metavar="DIR",
+                   help="the instructor's source to release and grade with (default: %(default)s)")
     d.set_defaults(run=cmd_demo)
 
 

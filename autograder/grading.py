@@ -62,14 +62,53 @@ def trusted_reference(solutions):
     return reference
 
 
-def run_check(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None):
+def run_check(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None, verdicts=None):
     """One Gradescope test entry for check ``c``; never raises for a student's mistake.
 
     Its ``output`` is the student text and ``instructor_output`` the full message where
     they differ (``report.student_text``).
 
     ``budget_end`` (a ``time.monotonic()`` value) is when the submission's time runs out.
+    When ``c`` fails and a check it ``requires`` fails too, its output says to fix that one
+    first (its score is its own either way). ``verdicts`` ({name: entry}) holds the entries of
+    checks run so far on this library; a required check not among them is run now.
     """
+    entry = _run_one(c, sandbox, reference, seed, timeout, budget_end)
+    if verdicts is not None:
+        verdicts[c.name] = entry
+    if entry["score"] < entry["max_score"] and c.requires:
+        failing = earlier_failures(c, sandbox, seed, timeout, budget_end, verdicts)
+        if failing:
+            notebooks = ", ".join(dict.fromkeys(f["assignment"] for f in failing))
+            names = [f["name"] for f in failing]
+            named = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+            reason = failing[0]["output"].split("\n")[0]
+            reason = reason if reason.startswith(names[0]) else f"{names[0]}: {reason}"
+            many = len(names) > 1
+            entry["output"] = clean(f"this check builds on your {named} (notebook {notebooks}), which "
+                                    f"{'fail their own checks' if many else 'fails its own check'}: "
+                                    f"fix {'those' if many else 'that'} first. {reason}")
+    return entry
+
+
+def earlier_failures(c, sandbox, seed, timeout, budget_end, verdicts):
+    """The entries of the checks ``c`` requires that fail, run now unless ``verdicts`` has them."""
+    from .registry import REGISTRY
+
+    verdicts = {} if verdicts is None else verdicts
+    failing = []
+    for name in c.requires:
+        required = REGISTRY.get(name)
+        if required is None or required.hidden:
+            raise ValueError(f"check {c.name} requires {name!r}, which is not a visible check")
+        if name not in verdicts:
+            run_check(required, sandbox, None, seed, timeout, budget_end, verdicts)
+        if verdicts[name]["score"] < verdicts[name]["max_score"]:
+            failing.append(verdicts[name])
+    return failing
+
+
+def _run_one(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None):
     started = time.monotonic()
     seconds = timeout or c.timeout
     if budget_end is not None:
@@ -141,7 +180,7 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
     hidden_dir = hidden_checks_dir(solutions) if hidden and solutions else None
     reference = trusted_reference(solutions) if hidden_dir else None
     checks = select(load_checks(hidden_dir), assignments, names)
-    tests, limits = [], "no worker was started"
+    tests, limits, verdicts = [], "no worker was started", {}
     budget_end = time.monotonic() + budget if budget else None
     for group in by_assignment(checks):
         # A fresh worker (and scratch folder) per assignment: nothing student code kept from
@@ -150,7 +189,7 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
             for c in group:
                 if progress:
                     progress(c, len(checks))
-                tests.append(run_check(c, sandbox, reference, seed, timeout, budget_end))
+                tests.append(dict(run_check(c, sandbox, reference, seed, timeout, budget_end, verdicts)))
             if getattr(sandbox, "limits", None):
                 limits = sandbox.limits.describe()
     if isolate:

@@ -42,6 +42,9 @@ def setup(verbose=True):
         sys.path.insert(0, str(folder))
     if verbose:
         print(f"Using cs231n_lib from {folder / 'cs231n_lib'}")
+        print("Saved edits to it take effect at the next cell you run. After changing a function's signature or "
+              "a module's top level (imports, constants, a class), restart the kernel (Kernel > Restart Kernel): "
+              "until then tracebacks may show stale lines (a check's message always reads the file as it is now).")
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 

@@ -27,7 +27,7 @@ def gradient_from_values(x, values, df, h, label="the function's output"):
 
     ``values`` come from student code: each must have the shape of ``df`` before any
     arithmetic (a (n, 1) output against a (1, n) one would broadcast to n x n)."""
-    from .registry import CheckFailed, as_array
+    from .registry import as_array
 
     if not isinstance(values, (list, tuple)) or len(values) != 2 * x.size:
         raise CheckFailed(f"{label}: expected {2 * x.size} outputs for the moved inputs, got "

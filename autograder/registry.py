@@ -30,6 +30,7 @@ class Check:
     hidden: bool
     timeout: float
     func: object
+    requires: tuple = ()  # names of the visible checks of the earlier work this one builds on
 
     def run(self, lib, ref=None, seed=0):
         available = {"lib": lib, "ref": ref, "rng": np.random.default_rng([seed, zlib.crc32(self.name.encode())])}
@@ -41,12 +42,15 @@ class CheckFailed(AssertionError):
     """A check's verdict: the student's code is wrong, and the message says how and where."""
 
 
-def check(assignment, points, tags, hidden=False, timeout=10.0):
-    """Register the decorated function as the check named after it."""
+def check(assignment, points, tags, hidden=False, timeout=10.0, requires=()):
+    """Register the decorated function as the check named after it. ``requires`` names the
+    visible checks of earlier work it builds on (a forward pass, the network's layers): when
+    this check fails and one of those fails too, its message sends the student there first."""
     def register(func):
         if func.__name__ in REGISTRY and REGISTRY[func.__name__].func.__module__ != func.__module__:
             raise ValueError(f"two checks are named {func.__name__}")
-        REGISTRY[func.__name__] = Check(func.__name__, assignment, points, tuple(tags), hidden, timeout, func)
+        REGISTRY[func.__name__] = Check(func.__name__, assignment, points, tuple(tags), hidden, timeout, func,
+                                        tuple(requires))
         return func
     return register
 

@@ -64,6 +64,9 @@ def graded_tests(summary):
 
 
 def table(results, width=34):
+    """The score table; ``width`` (the name column) grows to fit the longest name, so columns stay aligned."""
+    names = [len(t["name"]) + (9 if t.get("visibility") == "hidden" else 0) + 7 for t in results["tests"]]
+    width = max([width, *names, *(len(str(t["assignment"])) for t in results["tests"])])
     lines = []
     by_assignment = {}
     for t in results["tests"]:

@@ -107,7 +107,8 @@ def test_a_mixed_folder_is_graded_and_every_broken_submission_costs_only_its_stu
     full = max_score()
     assert len(gradebook(out)) == len(rows) == 14
     assert float(rows["alice"]["total"]) == float(rows[".."]["total"]) == full
-    assert float(rows["bob"]["total"]) == 0 and not rows["bob"]["problem"]
+    assert float(rows["1234"]["total"]) == 0 and not rows["1234"]["problem"]  # Canvas: keyed by the user id
+    assert rows["1234"]["name"] == "bob" and rows["alice"]["name"] == ""
     assert 0 < float(rows["carol"]["total"]) < full and rows["carol"]["sigmoid_backward"] == "0"
     assert rows["carol"]["sigmoid_forward"] == "1" and rows["carol"]["seed"].isdigit()
     assert float(rows["frank"]["total"]) == 0
@@ -236,10 +237,10 @@ def test_the_name_pattern_follows_nbgrader_zip_collect(tmp_path):
     assert [(s.student, s.assignment, s.origin) for s in found if s.student == "jo"] == \
         [("jo", ASSIGNMENT, "jo_20260301_x.zip")]
     assert any("superseded jo_20260101_x.zip" in n for n in notes)
-    found, notes = batch.discover(subs)  # the default: two zips for jo and no timestamp to choose by
+    found, notes = batch.discover(subs)  # the default: two zips for jo, alike inside, and no timestamp to choose by
     jo, kim = found
-    assert jo.student == "jo" and "2 submissions found" in jo.problem
-    assert (kim.student, kim.assignment, kim.problem) == ("kim", "02_preprocessing", None)
+    assert jo.student == "jo" and "2 submissions found" in jo.problem and "nothing tells which" in jo.problem
+    assert (kim.student, kim.name, kim.assignment, kim.problem) == ("98", "kim", "02_preprocessing", None)  # Canvas
     assert any("ignored no-underscore-or-zip" in n for n in notes)
 
 
@@ -261,3 +262,115 @@ def test_an_nbgrader_course_folder_means_its_submitted_folder(tmp_path):
     found, notes = batch.discover(tmp_path / "course")
     assert [(s.student, s.assignment) for s in found] == [("ann", ASSIGNMENT)]
     assert any("grading its submitted/ folder" in n for n in notes)
+
+
+def test_a_canvas_download_with_a_resubmission_a_late_zip_and_a_custom_pattern(tmp_path):
+    """Real zips as Canvas names them: students keyed by Canvas's numeric user id with the name in
+    its own column; a resubmission (`-1`) and a re-upload told apart by the dates inside the zip
+    are graded, saying which and why; a custom pattern with --assignment 00 gives that
+    assignment to a zip whose notebooks do not say."""
+    nb00 = ROOT / "assignments" / "00_gradients" / "00_gradients.ipynb"
+    right = submission_folder(tmp_path / "right" / "w", REFERENCE_LIB, None)
+    shutil.copy(nb00, right / "00_gradients.ipynb")
+    wrong = submission_folder(tmp_path / "wrong" / "w", STUB_LIB, None)
+    shutil.copy(nb00, wrong / "00_gradients.ipynb")
+    canvas = tmp_path / "canvas"
+    canvas.mkdir()
+    zip_folder(right, canvas / "smithjane_10001_50001_00_gradients.zip")
+    zip_folder(wrong, canvas / "doejohn_10002_50002_00_gradients.zip")
+    zip_folder(right, canvas / "doejohn_LATE_10002_50012_00_gradients-1.zip")
+
+    def dated(folder, archive, year):  # the same layout, every entry dated in ``year``
+        with zipfile.ZipFile(archive, "w") as zf:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    zf.writestr(zipfile.ZipInfo(path.relative_to(folder).as_posix(), (year, 5, 1, 12, 0, 0)),
+                                path.read_bytes())
+
+    dated(wrong, canvas / "roemary_10003_50003_submission.zip", 2025)  # no assignment, no -N in the names
+    dated(right, canvas / "roemary_10003_50033_submission.zip", 2026)
+    out = tmp_path / "out"
+    done = grade_all(canvas, "--out", out, "--jobs", "2", "--seed", "5", "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 submissions found: 0 already graded and unchanged, 3 to grade with 2 processes" in done.stdout
+    full = sum(c.points for c in grading.select(
+        __import__("autograder.registry", fromlist=["load_checks"]).load_checks(
+            grading.hidden_checks_dir(grading.SOLUTIONS)), ["00_gradients"]))
+    rows = {r["student"]: r for r in gradebook(out)}
+    assert {s: (r["name"], r["assignment"], float(r["total"]), r["problem"]) for s, r in rows.items()} == {
+        "10001": ("smithjane", "00_gradients", full, ""),
+        "10002": ("doejohn", "00_gradients", full, ""),
+        "10003": ("roemary", "00_gradients", full, "")}
+    from autograder.files import default_mode
+
+    for made in (out / "gradebook.csv", out / "summary.md", out / "10002" / "00_gradients" / "results.json"):
+        assert made.stat().st_mode & 0o777 == default_mode(), made  # the user's umask, as the plot's
+    late = json.loads((out / "10002" / "00_gradients" / "results.json").read_text())
+    assert ("graded doejohn_LATE_10002_50012_00_gradients-1.zip, not doejohn_10002_50002_00_gradients.zip: the LMS "
+            "numbered it -1, the latest upload of that file") in late["output"]
+    assert "10002: graded doejohn_LATE_10002_50012_00_gradients-1.zip" in done.stdout
+    redone = json.loads((out / "10003" / "00_gradients" / "results.json").read_text())
+    assert ("graded roemary_10003_50033_submission.zip, not roemary_10003_50003_submission.zip: its files are the "
+            "newest (dated 2026-05-01 12:00:00 inside the zip)") in redone["output"]
+
+    # A custom pattern, and a zip of a whole folder: two notebooks at its root, so the name and the
+    # notebooks do not say which assignment; --assignment 00 does.
+    lms = tmp_path / "lms"
+    lms.mkdir()
+    both = submission_folder(tmp_path / "both" / "w", REFERENCE_LIB, None)
+    shutil.copy(nb00, both / "00_gradients.ipynb")
+    shutil.copy(NOTEBOOK, both / "01_activations.ipynb")
+    zip_folder(both, lms / "kim-final.zip")
+    out2 = tmp_path / "out2"
+    done = grade_all(lms, "--out", out2, "--name-pattern", r"^(?P<student_id>[a-z]+)-final\.zip$",
+                     "--assignment", "00", "--seed", "5", "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 to grade with 1 process\n" in done.stdout
+    (row,) = gradebook(out2)
+    assert (row["student"], row["assignment"], float(row["total"]), row["problem"]) == ("kim", "00_gradients", full, "")
+    assert not (out2 / "kim" / "unknown").exists()
+
+
+def _row(student, total, tests, problem=""):
+    return {"student": student, "name": "", "assignment": "00_gradients", "total": total, "max_score": 4,
+            "seed": 1, "problem": problem, "source": f"{student}.zip", "submission_sha256": "",
+            "tests": {name: {"name": name, "score": score, "max_score": 2, "output": output}
+                      for name, score, output in tests}}
+
+
+def test_the_summary_groups_reasons_by_kind_keeps_ungraded_apart_and_files_follow_the_umask(tmp_path):
+    from autograder.course import summary
+
+    long_reason = ("affine_backward: dx differs from the numeric gradient (rel. error 3.1e-01 > 1e-07), worst at "
+                   "index (2, 1): got 0.91234, expected 0.20001; the upstream gradient dout must multiply every "
+                   "term of the chain rule")
+    rows = [
+        _row("ann", 2, [("affine_forward", 2, "passed"), ("affine_backward", 0, long_reason)]),
+        _row("bob", 2, [("affine_forward", 2, "passed"), ("affine_backward", 0, long_reason.replace("3.1", "2.2"))]),
+        _row("cy", 0, [("affine_forward", 0, "layers.affine_forward raised SyntaxError: invalid syntax (at layers.py:3)"),
+                       ("affine_backward", 0, "layers.affine_forward raised SyntaxError: invalid syntax (at layers.py:3)")]),
+        _row("dee", 4, [("affine_forward", 2, "passed"), ("affine_backward", 2, "passed")]),
+        _row("eve", 0, [("affine_forward", 0, "not graded: no 00_gradients.ipynb at the top of the submission"),
+                        ("affine_backward", 0, "not graded: no 00_gradients.ipynb at the top of the submission")],
+             problem="no 00_gradients.ipynb at the top of the submission"),
+    ]
+    old = os.umask(0o027)
+    try:
+        text = summary.summarize(tmp_path, rows)
+    finally:
+        os.umask(old)
+    assert "## 00_gradients: 5 submissions, 4 graded, 1 not graded" in text
+    assert "score of the 4 graded (% of 4): mean 50.0, median 50.0, min 0.0, max 100.0; full marks: 1" in text
+    assert "| differs from the numeric gradient | 2 | 2 |" in text  # two students, counted across them
+    assert "| syntax error | 1 | 2 |" in text  # one student's syntax error is one student, however many checks
+    assert "| affine_backward | 3 | 4 | differs from the numeric gradient |" in text
+    example = next(line for line in text.splitlines() if line.startswith("| affine_backward"))
+    quoted = example.split(" | ")[-1].rstrip(" |")
+    assert quoted.endswith(" …") and long_reason.startswith(quoted[:-2])
+    assert long_reason[len(quoted) - 2] == " "  # cut between words
+    assert "Not graded (score 0 in the gradebook, left out of the statistics above): 1" in text
+    assert "- eve: no 00_gradients.ipynb" in text and "not graded | " not in text  # not a reason kind either
+    for name in ("summary.md", "summary.png"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640, name
+    assert summary.kind_of("sigmoid_forward did not finish within 10 s (an endless loop?)") == "timeout"
+    assert summary.kind_of("layers.affine_forward is not implemented yet (at layers.py:30)") == "not implemented"

@@ -105,3 +105,31 @@ def test_the_demo_releases_and_grades_three_submissions(tmp_path):
     rows = dict(line.split()[:2] for line in done.stdout.split("== Summary")[1].splitlines()[2:5])
     maximum = run("grade", "--lib", REFERENCE_LIB, "--quiet").stdout.split("TOTAL")[1].split()[1]
     assert rows["reference"] == maximum and rows["stubs"] == "0" and 0 < float(rows["buggy"]) < float(maximum)
+
+
+def test_every_command_says_what_it_does_with_an_example_and_its_exit_codes():
+    import re
+
+    for command in ("check", "list", "pack", "update", "grade", "release", "sync-gradebook", "grade-all",
+                    "export-gradescope", "demo"):
+        shown = run(command, "--help").stdout
+        purpose = shown.split("\n\n")[1]  # after the usage lines
+        assert not purpose.startswith(("options:", "positional")), (command, shown[:400])
+        assert re.search(r"^example:\n  python -m autograder " + command, shown, re.M), command
+        assert re.search(r"^exit codes:\n  0 ", shown, re.M), command
+    for command in ("list", "demo"):
+        assert re.search(r"--solutions DIR\s+the instructor's source", run(command, "--help").stdout), command
+    gradescope = run("export-gradescope", "--help").stdout
+    assert "``" not in gradescope and "intake" not in gradescope and "grading.grade" not in gradescope
+
+
+def test_the_score_table_stays_aligned_for_long_names():
+    from autograder import report
+
+    tests = [{"name": name, "visibility": visibility, "score": 2, "max_score": 2, "assignment": "00_gradients",
+              "output": "passed"} for name, visibility in [("rel_error", "visible"),
+                                                           ("gradient_check_hidden", "hidden"),
+                                                           ("a_check_with_a_really_long_name_indeed", "visible")]]
+    lines = report.table({"score": 6, "max_score": 6, "tests": tests}).splitlines()
+    rows = [line for line in lines if line.strip() and not line.startswith("What")]
+    assert len({len(line) for line in rows}) == 1, "\n".join(lines)  # the numbers end in one column

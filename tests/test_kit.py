@@ -2,10 +2,12 @@
 that packing checks, warns and writes the submission without touching the student's files."""
 
 import hashlib
+import json
 import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -53,6 +55,9 @@ def test_the_kit_holds_what_students_get(student_kit):
             "autograder/course/pack.py", "autograder/course/submission.py", "autograder/sandbox/worker.py",
             "assignments/01_activations/01_activations.ipynb"} <= names
     assert {f"autograder/{rel.as_posix()}" for rel in kit.grader_files()} == {n for n in names if n.startswith("autograder/")}
+    from autograder.files import default_mode
+
+    assert student_kit.stat().st_mode & 0o777 == default_mode(directory=True)  # the umask's, not a temp folder's 0700
     assert len([n for n in names if n.startswith("autograder/checks/nb")]) == len(list((ROOT / "autograder" / "checks").glob("nb*.py")))
 
     readme = (student_kit / "README.md").read_text()
@@ -128,7 +133,8 @@ def test_updating_a_kit_never_overwrites_student_work(kit_copy, generated_releas
 def test_pack_checks_warns_and_writes_the_layout_without_touching_student_files(kit_copy):
     before = tree_state(kit_copy)
     done = run(kit_copy, "pack", "01")
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 0, done.stderr  # a zip was written: warnings and failed checks are no error
+    assert done.stdout.rstrip().splitlines()[-1] == "packed: 12 of 12 visible checks failed, 2 warnings (above); score 0 / 14"
     assert re.search(r"TOTAL\s+0\s+14", done.stdout) and "activations.gelu_forward is not implemented yet" in done.stdout
     assert "still raise NotImplementedError" in done.stderr and "activations.sigmoid_forward" in done.stderr
     assert "3 written answer(s)" in done.stderr
@@ -147,6 +153,7 @@ def test_pack_of_finished_work_passes_without_warnings(kit_copy):
     done = run(kit_copy, "pack", "01_activations", "--out", kit_copy.parent / "hand-in" / "mine.zip")
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"TOTAL\s+14\s+14", done.stdout) and "warning" not in done.stderr
+    assert done.stdout.rstrip().splitlines()[-1] == "packed: all 12 visible checks passed; score 14 / 14"
     assert submission.read(kit_copy.parent / "hand-in" / "mine.zip").assignment == "01_activations"
 
 
@@ -193,13 +200,14 @@ def test_the_kit_installs_in_a_fresh_venv_and_its_notebook_runs_there(kit_copy):
     installed here), then the released 00 notebook executed by that environment's kernel
     against the stubs: each check cell fails with one short line and no frame of the grader."""
     reuse_installed_packages(kit_copy / ".venv")
+    student = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a student's shell: not our checkout
     done = subprocess.run(["make", "-C", str(kit_copy), ".venv/.installed", f"PYTHON={sys.executable}"],
                           capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+                          env={**student, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     python = kit_copy / ".venv" / "bin" / "python"
     where = subprocess.run([python, "-c", "import autograder; print(autograder.__file__)"], cwd="/",
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=student)
     assert where.stdout.strip() == str(kit_copy / "autograder" / "__init__.py")
 
     notebook = kit_copy / "assignments" / "00_gradients" / "00_gradients.ipynb"
@@ -210,7 +218,7 @@ def test_the_kit_installs_in_a_fresh_venv_and_its_notebook_runs_there(kit_copy):
               "nbformat.write(nb, sys.argv[3])\n")
     executed = kit_copy.parent / "executed.ipynb"
     done = subprocess.run([python, "-c", script, notebook, notebook.parent, executed], capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, env=student)
     assert done.returncode == 0, done.stderr[-3000:]
     import nbformat
 
@@ -237,6 +245,111 @@ def test_pack_shows_only_visible_checks_whatever_student_code_raises(kit_copy):
     module = kit_copy / "cs231n_lib" / "activations.py"
     module.write_text(module.read_text() + TELL)
     done = run(kit_copy, "pack", "01")
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 0, done.stderr  # the zip was written
     assert "sigmoid_forward raised ValueError: LEAK[" in done.stdout  # a visible check's own input
     assert "_hidden" not in done.stdout and "(hidden)" not in done.stdout and "instructor only" not in done.stdout
+
+
+def test_make_lab_opens_jupyterlab_at_the_kit_root_and_as_root_says_allow_root(kit_copy, tmp_path):
+    """The kit's Makefile's own `lab` command, run by make: JupyterLab serves the kit's root, so the
+    notebooks and cs231n_lib/ are both in its file browser; as root it passes --allow-root and says so."""
+    venv = kit_copy / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "jupyter").symlink_to(pathlib.Path(sys.executable).parent / "jupyter")
+    (kit_copy / ".venv" / ".installed").touch()  # set up already: make goes straight to JupyterLab
+    port, token = _free_port(), "kit-lab-test-token"
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(json.dumps({
+        "ServerApp": {"ip": "127.0.0.1", "port": port, "open_browser": False},
+        "IdentityProvider": {"token": token}}))
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    log = open(tmp_path / "make-lab.log", "w+")
+    lab = subprocess.Popen(["make", "lab"], cwd=kit_copy, env=env, stdout=log, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    try:
+        listing = _wait_for_json(f"http://127.0.0.1:{port}/api/contents/?token={token}", lab, log)
+    finally:
+        if lab.poll() is None:
+            os.killpg(lab.pid, signal.SIGTERM)  # make and the JupyterLab it started, by our own process group
+        lab.wait(timeout=30)
+    log.seek(0)
+    said = log.read()
+    names = {item["name"] for item in listing["content"]}
+    assert {"assignments", "cs231n_lib", "README.md"} <= names, names
+    if os.geteuid() == 0:
+        assert "running as root, so JupyterLab starts with --allow-root" in said
+        assert re.search(r"^\.venv/bin/jupyter lab --ServerApp\.root_dir=\. --allow-root$", said, re.M), said[:2000]
+    # and for anyone else, the same command without --allow-root
+    dry = subprocess.run(["make", "-n", "lab", "ROOT_FLAG="], cwd=kit_copy, capture_output=True, text=True)
+    assert dry.stdout.split("\n")[-2].strip() == ".venv/bin/jupyter lab --ServerApp.root_dir=.", dry.stdout
+    assert "--allow-root" not in dry.stdout
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_json(url, process, log, seconds=90):
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with opener.open(url, timeout=2) as reply:
+                return json.loads(reply.read())
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise AssertionError("make lab did not serve JupyterLab:\n" + log.read()[-3000:])
+            time.sleep(0.3)
+
+
+def test_pack_warns_of_a_cell_run_after_the_save_and_not_of_a_notebook_only_reopened(kit_copy, tmp_path,
+                                                                                   monkeypatch):
+    """A real JupyterLab server: reopening a saved notebook starts a kernel (its activity is newer
+    than the file) but runs no cell, so pack says nothing; a cell run after the save is warned
+    about; once the file holds that cell's run, it is not."""
+    import urllib.request
+
+    from jupyter_client import BlockingKernelClient
+    from test_browser import jupyterlab
+
+    rel = "assignments/01_activations/01_activations.ipynb"
+    notebook = kit_copy / rel
+    old = time.time() - 600
+    os.utime(notebook, (old, old))  # saved ten minutes ago
+    with jupyterlab(kit_copy, tmp_path) as lab:
+        monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(lab["runtime"]))
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        request = urllib.request.Request(
+            f"{lab['url']}/api/sessions", method="POST", headers={"Authorization": f"token {lab['token']}"},
+            data=json.dumps({"path": rel, "type": "notebook", "name": "", "kernel": {"name": "python3"}}).encode())
+        with opener.open(request, timeout=60) as reply:
+            kernel_id = json.loads(reply.read())["kernel"]["id"]
+        client = BlockingKernelClient(connection_file=str(lab["runtime"] / f"kernel-{kernel_id}.json"))
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=60)  # the kernel answered: its activity is now newer than the file
+            assert pack.kernel_warning(notebook) is None  # reopened, nothing run
+            client.execute_interactive("x = 1", timeout=60)
+            said = pack.kernel_warning(notebook)
+            assert said and "its kernel ran cell [1] after the file was last saved" in said, said
+            nb = json.loads(notebook.read_text())
+            cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
+            cell["execution_count"] = 1
+            notebook.write_text(json.dumps(nb))
+            os.utime(notebook, (old, old))
+            assert pack.kernel_warning(notebook)  # a count 1 in the file, but of another cell: still unsaved
+            cell["source"] = "x = 1"
+            notebook.write_text(json.dumps(nb))
+            os.utime(notebook, (old, old))  # the run is in the file, whatever its time says
+            assert pack.kernel_warning(notebook) is None
+        finally:
+            client.stop_channels()

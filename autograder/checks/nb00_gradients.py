@@ -74,7 +74,7 @@ def affine_forward(lib):
     close("affine_forward: out (x of shape (2, 3, 2))", out, AFFINE_OUT, 1e-9)
 
 
-@check(A, points=3, tags=["layers.affine_forward", "layers.affine_backward"])
+@check(A, points=3, tags=["layers.affine_forward", "layers.affine_backward"], requires=["affine_forward"])
 def affine_backward(lib):
     rng = np.random.default_rng(0)
     args = [rng.standard_normal((3, 2, 2)), rng.standard_normal((4, 5)), rng.standard_normal(5)]
@@ -91,7 +91,7 @@ def relu_forward(lib):
     close("relu_forward: out", out, [[0.0, 0.0, 0.0], [0.5, 1.5, 0.0]], 1e-12)
 
 
-@check(A, points=1, tags=["layers.relu_forward", "layers.relu_backward"])
+@check(A, points=1, tags=["layers.relu_forward", "layers.relu_backward"], requires=["relu_forward"])
 def relu_backward(lib):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4, 5))

@@ -39,7 +39,7 @@ def sigmoid_forward(lib):
                                     0.6224593312018546, 0.9525741268224334, 1.0])
 
 
-@check(A, points=1, tags=["activations.sigmoid_forward", "activations.sigmoid_backward"])
+@check(A, points=1, tags=["activations.sigmoid_forward", "activations.sigmoid_backward"], requires=["sigmoid_forward"])
 def sigmoid_backward(lib):
     backward_numeric(lib, "sigmoid")
 
@@ -50,7 +50,7 @@ def tanh_forward(lib):
                                  0.46211715726000974, 0.9950547536867305, 1.0])
 
 
-@check(A, points=1, tags=["activations.tanh_forward", "activations.tanh_backward"])
+@check(A, points=1, tags=["activations.tanh_forward", "activations.tanh_backward"], requires=["tanh_forward"])
 def tanh_backward(lib):
     backward_numeric(lib, "tanh")
 
@@ -61,7 +61,8 @@ def leaky_relu_forward(lib):
     forward_values(lib, "leaky_relu", [-200.0, -0.6, -0.1, 0.0, 0.5, 3.0, 1000.0], 0.2)
 
 
-@check(A, points=1, tags=["activations.leaky_relu_forward", "activations.leaky_relu_backward"])
+@check(A, points=1, tags=["activations.leaky_relu_forward", "activations.leaky_relu_backward"],
+       requires=["leaky_relu_forward"])
 def leaky_relu_backward(lib):
     backward_numeric(lib, "leaky_relu", 0.1)
 
@@ -72,7 +73,7 @@ def elu_forward(lib):
     forward_values(lib, "elu", [-0.5, -0.475106465816068, -0.1967346701436833, 0.0, 0.5, 3.0, 1000.0], 0.5)
 
 
-@check(A, points=1, tags=["activations.elu_forward", "activations.elu_backward"])
+@check(A, points=1, tags=["activations.elu_forward", "activations.elu_backward"], requires=["elu_forward"])
 def elu_backward(lib):
     backward_numeric(lib, "elu", 0.7)
 
@@ -83,7 +84,7 @@ def gelu_forward(lib):
                                  0.34571400982514394, 2.9963626079182268, 1000.0])
 
 
-@check(A, points=1, tags=["activations.gelu_forward", "activations.gelu_backward"])
+@check(A, points=1, tags=["activations.gelu_forward", "activations.gelu_backward"], requires=["gelu_forward"])
 def gelu_backward(lib):
     backward_numeric(lib, "gelu")
 
@@ -100,7 +101,7 @@ def maxout_forward(lib):
           [[0.8545454545454547, 1.7], [-0.5000000000000001, -0.9454545454545455]], 1e-9)
 
 
-@check(A, points=2, tags=["activations.maxout_forward", "activations.maxout_backward"])
+@check(A, points=2, tags=["activations.maxout_forward", "activations.maxout_backward"], requires=["maxout_forward"])
 def maxout_backward(lib):
     rng = np.random.default_rng(2)
     args = [rng.standard_normal((4, 2, 3)), rng.standard_normal((6, 3, 2)), rng.standard_normal((3, 2))]

@@ -114,12 +114,14 @@ def backward_check(lib, backward, seed):
                              rng, tol=1e-6)
 
 
-@check(A, points=3, tags=["normalization.batchnorm_forward", "normalization.batchnorm_backward"])
+@check(A, points=3, tags=["normalization.batchnorm_forward", "normalization.batchnorm_backward"],
+       requires=["batchnorm_forward"])
 def batchnorm_backward(lib):
     backward_check(lib, "batchnorm_backward", seed=0)
 
 
-@check(A, points=2, tags=["normalization.batchnorm_forward", "normalization.batchnorm_backward_alt"])
+@check(A, points=2, tags=["normalization.batchnorm_forward", "normalization.batchnorm_backward_alt"],
+       requires=["batchnorm_forward"])
 def batchnorm_backward_alt(lib):
     backward_check(lib, "batchnorm_backward_alt", seed=1)
 
@@ -148,7 +150,8 @@ def layernorm_forward(lib):
           "the output without a mode")
 
 
-@check(A, points=2, tags=["normalization.layernorm_forward", "normalization.layernorm_backward"])
+@check(A, points=2, tags=["normalization.layernorm_forward", "normalization.layernorm_backward"],
+       requires=["layernorm_forward"])
 def layernorm_backward(lib):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((4, 6)) * rng.uniform(0.5, 3.0, (4, 1)) + rng.standard_normal((4, 1))

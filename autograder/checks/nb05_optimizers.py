@@ -375,7 +375,7 @@ def minimize(lib, f, w0, label, **kwargs):
     return w, info, losses, counted.calls
 
 
-@check(A, points=3, tags=["second_order.lbfgs_minimize", "second_order.lbfgs_direction"])
+@check(A, points=3, tags=["second_order.lbfgs_minimize", "second_order.lbfgs_direction"], requires=["lbfgs_direction"])
 def lbfgs_minimize(lib):
     label = "lbfgs_minimize on Rosenbrock's function from (-1.2, 1)"
     w, info, losses, _ = minimize(lib, rosenbrock, np.array([-1.2, 1.0]), label, max_iter=100, tol=1e-6)

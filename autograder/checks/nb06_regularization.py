@@ -218,7 +218,8 @@ def dropout_dx_matches(label, dx, want, dout, x, out):
     close(f"{label}: dx", dx, want, tol, "dout * mask / p with the forward's mask")
 
 
-@check(A, points=2, tags=["regularization.dropout_forward", "regularization.dropout_backward"])
+@check(A, points=2, tags=["regularization.dropout_forward", "regularization.dropout_backward"],
+       requires=["dropout_forward"])
 def dropout_backward(lib):
     rng = np.random.default_rng(7)
     for x, p, seed in [(X_POS[:80], 0.7, 21), (X_IMAGES[:20], 0.4, 22)]:
@@ -352,7 +353,8 @@ def dropconnect_gradients(lib, rng, shape, p, seed, mode):
                              [x, w, b, param], [(0, "dx"), (1, "dw"), (2, "db")], rng, tol=1e-7)
 
 
-@check(A, points=2, tags=["regularization.dropconnect_forward", "regularization.dropconnect_backward"])
+@check(A, points=2, tags=["regularization.dropconnect_forward", "regularization.dropconnect_backward"],
+       requires=["dropconnect_forward"])
 def dropconnect_backward(lib):
     rng = np.random.default_rng(10)
     dropconnect_gradients(lib, rng, (5, 4, 3), 0.6, 3, "train")

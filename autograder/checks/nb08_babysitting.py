@@ -104,6 +104,10 @@ def initial_loss_check(lib):
                               f"is {0.1 if tol is None else tol:.0%} of log({C}), on either side")
 
 
+# What the network overfit_small_subset trains is made of: the layers of notebook 00 and He's init (03).
+NETWORK = ["affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_loss", "he_init"]
+
+
 def random_labels_task(seed, n=120, d=8, c=4):
     rng = np.random.default_rng(seed)
     return {"X_train": rng.standard_normal((n, d)), "y_train": rng.integers(0, c, n)}
@@ -133,7 +137,7 @@ def overfit(lib, data, num_examples, seed, label, reg=1.0, hidden=32, num_epochs
     return indices.astype(int), scalar(f"{label}: train_acc", train_acc), losses
 
 
-@check(A, points=2, tags=["tuning.overfit_small_subset"])
+@check(A, points=2, tags=["tuning.overfit_small_subset"], requires=NETWORK)
 def overfit_small_subset(lib):
     data = random_labels_task(1)  # random labels: only memorising fits them
     for num_examples, seed in [(20, 3), (30, 4)]:
@@ -323,7 +327,8 @@ def seeded(lib, func, space, label):
         raise CheckFailed(f"{label}: two trials got the same config; draw a new config for every trial")
 
 
-@check(A, points=2, tags=["tuning.random_search", "tuning.log_uniform"], timeout=30.0)  # 600 round trips
+@check(A, points=2, tags=["tuning.random_search", "tuning.log_uniform"], timeout=30.0,
+       requires=["log_uniform"])  # 600 round trips
 def random_search(lib):
     label = "random_search(objective, {learning_rate: log 1e-6..1e-1, keep_ratio: linear 0.2..0.9}, 600)"
     configs, _, recorder = searched(lib, "random_search", SPACE, 600, label, seed=0)

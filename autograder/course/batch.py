@@ -5,13 +5,8 @@ Where submissions come from (``discover``), in one SUBMISSIONS folder, mixed fre
 * nbgrader's layout, ``SUBMISSIONS/<student>/<ASSIGNMENT>/`` (``submitted/`` of a course), or
   ``SUBMISSIONS/<student>/<ASSIGNMENT>.zip``;
 * a folder of zips downloaded from an LMS, read directly (no extraction step), each named
-  after its student. As with nbgrader's ``zip_collect`` (``FileNameCollector.named_regexp``),
-  a regular expression with named groups says how: ``student_id`` (required), and
-  optionally ``assignment`` and ``timestamp`` (of several zips for one student and
-  assignment, the largest timestamp wins). The default reads ``alice_01_activations.zip``
-  and Canvas-style ``smithjane_12345_67890_01_activations.zip`` (the student is what comes
-  before the first ``_``, the assignment the last ``NN_topic`` before ``.zip``); without an
-  assignment in the name, the one ``NN_topic.ipynb`` at the zip's root says which.
+  after its student: ``intake.discover`` says how (Canvas's names are keyed by its numeric
+  user id; of several zips for one student the latest counts, by the LMS's own rule).
 
 Each submission is staged by ``intake`` (a private, bounded copy of its notebook and its
 library's ``.py`` files) and graded by ``grading.grade`` in its own sandbox, in a pool of
@@ -32,7 +27,6 @@ provisional and graded again alone at the end (and by a rerun, if this one is cu
 """
 
 import csv
-import dataclasses
 import hashlib
 import io
 import json
@@ -40,28 +34,17 @@ import os
 import pathlib
 import re
 import shutil
-import statistics
 import time
 
 from .. import grading, report
-from . import crashes, intake, markdown, pool, submission
+from . import crashes, intake, pool
+from .summary import summarize
+from .intake import DEFAULT_PATTERN, Submission, assignment_inside, discover  # noqa: F401  (see intake)
 
-DEFAULT_PATTERN = r"^(?P<student_id>[^_]+)(?:_(?:.*_)?(?P<assignment>\d\d_[A-Za-z0-9]+)|_.*)?\.zip$"
 RESULTS_FILE = "results.json"
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}\Z")
 HASHED = re.compile(r"-[0-9a-f]{20}\Z")  # the end of a name safe_name made
 RESERVED = {"gradebook.csv", "summary.md", "summary.png"}  # what RESULTS itself holds
-
-
-@dataclasses.dataclass
-class Submission:
-    student: str  # as the source names it (shown cleaned)
-    assignment: str | None
-    source: pathlib.Path  # a zip or a folder
-    origin: str  # where it was found, relative to SUBMISSIONS
-    problem: str | None = None  # known before grading: it will score 0 with this reason
-    timestamp: str | None = None
-    sha256: str | None = ""  # of the submission as found (``intake.fingerprint``; None: graded every run)
 
 
 def safe_name(text):
@@ -80,88 +63,6 @@ def safe_name(text):
 
 def results_path(out, student, assignment):
     return pathlib.Path(out) / safe_name(student) / safe_name(assignment or "unknown") / RESULTS_FILE
-
-
-# -- finding the submissions --------------------------------------------------------------
-def assignment_inside(archive):
-    """(assignment, None) from the one NN_topic.ipynb at a zip's root, or (None, why not)."""
-    try:
-        return submission.read(archive).assignment, None
-    except submission.SubmissionError as exc:
-        return None, intake.printable(exc, 300)
-    except Exception as exc:  # noqa: BLE001 - anything a hostile zip does: say so in its results
-        return None, f"the zip cannot be read ({type(exc).__name__})"
-
-
-def discover(root, pattern=DEFAULT_PATTERN):
-    """(submissions, notes): every submission under ``root``, and a line per entry ignored."""
-    root = pathlib.Path(root)
-    regexp = re.compile(pattern)
-    found, notes = [], []
-    if (root / "submitted").is_dir() and not (root / "submitted").is_symlink():  # an nbgrader course folder
-        notes.append(f"{intake.printable(str(root), 200)} is an nbgrader course: grading its submitted/ folder")
-        root = root / "submitted"
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        name, shown = entry.name, intake.printable(entry.name, 100)
-        if entry.is_dir(follow_symlinks=False):
-            for inner in sorted(os.scandir(entry.path), key=lambda e: e.name):
-                stem = inner.name[:-4] if inner.name.endswith(".zip") else inner.name
-                origin = f"{name}/{inner.name}"
-                if not submission.ASSIGNMENT_ID.match(stem):
-                    notes.append(f"ignored {intake.printable(origin, 120)}: not an assignment folder or zip "
-                                 "(NN_topic or NN_topic.zip)")
-                elif inner.is_symlink():
-                    found.append(Submission(name, stem, pathlib.Path(inner.path), origin,
-                                            problem=f"{intake.printable(inner.name)} is a symbolic link; refused"))
-                elif inner.is_dir(follow_symlinks=False) or inner.name.endswith(".zip"):
-                    found.append(Submission(name, stem, pathlib.Path(inner.path), origin))
-        elif name.endswith(".zip") and not entry.is_symlink():
-            match = regexp.match(name)
-            student = match and match.groupdict().get("student_id")
-            if not student:
-                notes.append(f"ignored {shown}: its name does not match the name pattern ({pattern})")
-                continue
-            groups = match.groupdict()
-            assignment, why = groups.get("assignment"), None
-            if not assignment:
-                assignment, why = assignment_inside(entry.path)
-            sub = Submission(student, assignment, pathlib.Path(entry.path), name, timestamp=groups.get("timestamp"))
-            if assignment is None:
-                sub.problem = f"cannot tell which assignment this zip is for (no NN_topic in its name): {why}"
-            found.append(sub)
-        else:
-            notes.append(f"ignored {shown}: not a student folder or a .zip"
-                         + (" (symbolic links are not followed)" if entry.is_symlink() else ""))
-    return _one_per_student(found, notes), notes
-
-
-def _when(sub):
-    """The order of a timestamp: as a number when it is one (9 before 10), else as text (ISO dates)."""
-    t = sub.timestamp
-    return (0, int(t), "") if t.isascii() and t.isdigit() else (1, 0, t)
-
-
-def _one_per_student(found, notes):
-    """One submission per (student, assignment): the latest by timestamp, else a problem row
-    (no timestamp, or two alike: which one counts is not for the grader to guess)."""
-    groups = {}
-    for sub in found:
-        groups.setdefault((sub.student, sub.assignment), []).append(sub)
-    kept = []
-    for subs in groups.values():
-        if len(subs) == 1:
-            kept.append(subs[0])
-        elif all(s.timestamp for s in subs) and len({_when(s) for s in subs}) == len(subs):
-            subs.sort(key=_when)
-            kept.append(subs[-1])
-            notes.extend(f"superseded {intake.printable(s.origin, 120)} by {intake.printable(subs[-1].origin, 120)} "
-                         "(later timestamp)" for s in subs[:-1])
-        else:
-            first = subs[0]
-            first.problem = (f"{len(subs)} submissions found ({', '.join(intake.printable(s.origin, 80) for s in subs)}); "
-                             "keep one and grade again")
-            kept.append(first)
-    return kept
 
 
 # -- grading one ------------------------------------------------------------------------------
@@ -257,6 +158,7 @@ def grade_one(sub, out, options):
     summary = report.gradescope(results)  # with each test's execution_time
     if problem:
         summary["output"] = f"Not graded: {problem}"
+    notes = ([sub.chosen] if sub.chosen else []) + notes
     if notes:
         summary["output"] = (summary.get("output", "") + "\nAbout your submission:\n"
                              + "\n".join(f"- {n}" for n in notes[:20])).strip()
@@ -266,7 +168,7 @@ def grade_one(sub, out, options):
                              "graded beside this one: it is graded again alone.").strip()
     summary["execution_time"] = round(time.monotonic() - started, 3)
     summary.setdefault("extra_data", {}).update(provisional=provisional,
-        student=intake.printable(sub.student), assignment=sub.assignment or "unknown",
+        student=intake.printable(sub.student), name=intake.printable(sub.name), assignment=sub.assignment or "unknown",
         source=intake.printable(sub.origin), submission_sha256=sub.sha256, grader_sha256=fingerprint, problem=problem,
         graded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     path = results_path(out, sub.student, sub.assignment)
@@ -314,15 +216,26 @@ def plan(subs, out, fingerprint, force=False):
     return todo, done
 
 
+def the_one_assignment(only, solutions):
+    """The assignment id that ``--assignment`` names when it names exactly one, else None."""
+    if not only or len(only) != 1:
+        return None
+    from ..registry import load_checks
+
+    ids = {c.assignment for c in load_checks(grading.hidden_checks_dir(solutions) if solutions else None).values()}
+    matches = [i for i in sorted(ids) if only[0] in (i, i.split("_")[0])]
+    return matches[0] if len(matches) == 1 else None
+
+
 def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, isolate=True,
-        budget=grading.BUDGET_SECONDS, pattern=DEFAULT_PATTERN, only=None, force=False, progress=True,
+        budget=grading.BUDGET_SECONDS, pattern=None, only=None, force=False, progress=True,
         log=print, pool_memory_mb=None, timeout=None):
     """Grade what is new or changed under ``submissions`` into ``out``; returns a summary dict.
 
     ``pool_memory_mb`` bounds each grading process's memory (where a control group can be made).
     """
     out = pathlib.Path(out)
-    subs, notes = discover(submissions, pattern)
+    subs, notes = discover(submissions, pattern, assignment=the_one_assignment(only, solutions))
     if only:
         subs = [s for s in subs if s.assignment is None  # it may be one of them: its student hears why not
                 or any(s.assignment == a or s.assignment.split("_")[0] == a for a in only)]
@@ -336,8 +249,9 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
         log(f"note: no control group can be made here, so the grading processes run without the "
             f"{pool_memory_mb} MB limit of their own")
     jobs = max(1, jobs or cores())
+    workers = min(jobs, len(todo))
     log(f"{len(subs)} submissions found: {len(done)} already graded and unchanged, {len(todo)} to grade"
-        + (f" with {min(jobs, len(todo))} processes" if todo else ""))
+        + (f" with {workers} process{'es' if workers != 1 else ''}" if todo else ""))
     options = {"solutions": solutions, "grader_sha256": fingerprint, "seed": seed, "isolate": isolate,
                "budget": budget, "timeout": timeout}
     errors = []
@@ -426,7 +340,7 @@ def rebuild(out, solutions=None):
         if data is None:
             continue
         extra = data["extra_data"]
-        rows.append({"student": extra.get("student", path.parent.parent.name),
+        rows.append({"student": extra.get("student", path.parent.parent.name), "name": extra.get("name", ""),
                      "assignment": extra.get("assignment", path.parent.name), "total": data.get("score", 0),
                      "max_score": data.get("max_score", 0), "seed": extra.get("seed", ""),
                      "problem": extra.get("problem") or "", "source": extra.get("source", ""),
@@ -443,7 +357,7 @@ def rebuild(out, solutions=None):
         known = list(load_checks(grading.hidden_checks_dir(solutions)))
         order = {n: (known.index(n) if n in known else len(known) + i) for n, i in order.items()}
     checks = sorted(order, key=order.get)
-    fixed = ["student", "assignment", "total", "max_score", "seed", "problem"]
+    fixed = ["student", "name", "assignment", "total", "max_score", "seed", "problem"]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(fixed + checks + ["source", "submission_sha256"])
@@ -455,76 +369,3 @@ def rebuild(out, solutions=None):
 
     write_atomically(out / "gradebook.csv", buffer.getvalue())
     return rows
-
-
-def failing_checks(rows):
-    """{assignment: [(check, failed, graded, most common reason)]}, most failed first."""
-    by = {}
-    for row in rows:
-        if row["problem"]:
-            continue
-        for name, t in row["tests"].items():
-            entry = by.setdefault(row["assignment"], {}).setdefault(name, [0, 0, {}])
-            entry[1] += 1
-            if t.get("score", 0) < t.get("max_score", 0):
-                entry[0] += 1
-                reason = str(t.get("output", "")).splitlines()[0][:120] if t.get("output") else ""
-                entry[2][reason] = entry[2].get(reason, 0) + 1
-    return {a: sorted(((n, f, g, max(r, key=r.get) if r else "") for n, (f, g, r) in checks.items() if f),
-                      key=lambda x: (-x[1], x[0]))
-            for a, checks in sorted(by.items())}
-
-
-def summarize(out, rows, top=5):
-    """summary.md (score statistics, the checks most students fail, what could not be graded)
-    and summary.png (the score distribution of each assignment)."""
-    out = pathlib.Path(out)
-    by = {}
-    for row in rows:
-        by.setdefault(row["assignment"], []).append(row)
-    lines = [f"# Grading summary: {len(rows)} submissions, {len({r['student'] for r in rows})} students", ""]
-    failing = failing_checks(rows)
-    for assignment, group in sorted(by.items()):
-        most = max((r["max_score"] for r in group), default=0) or 1
-        scores = [100 * r["total"] / most for r in group]
-        broken = [r for r in group if r["problem"]]
-        lines.append(f"## {markdown.text(assignment)}: {len(group)} submissions, {len(broken)} not graded")
-        lines.append(f"score (% of {most:g}): mean {statistics.mean(scores):.1f}, median {statistics.median(scores):.1f}, "
-                     f"min {min(scores):.1f}, max {max(scores):.1f}; full marks: {sum(s >= 100 for s in scores)}")
-        if failing.get(assignment):
-            lines += ["", "Checks most students fail:", "", "| check | failed | of | most common reason |",
-                      "|---|---|---|---|"]
-            for name, failed, graded, reason in failing[assignment][:top]:
-                lines.append(f"| {name} | {failed} | {graded} | {markdown.text(reason)} |")
-        if broken:
-            lines += ["", "Not graded (score 0):", ""]
-            lines += [f"- {markdown.text(r['student'])}: {markdown.text(r['problem'])}" for r in broken]
-        lines.append("")
-    from ..files import write_atomically
-
-    write_atomically(out / "summary.md", "\n".join(lines))
-    _plot(out / "summary.png", by)
-    return "\n".join(lines)
-
-
-def _plot(path, by):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    n = max(len(by), 1)
-    fig = Figure(figsize=(4.5 * min(n, 3), 3.2 * ((n + 2) // 3)), layout="constrained")
-    FigureCanvasAgg(fig)
-    for i, (assignment, group) in enumerate(sorted(by.items())):
-        ax = fig.add_subplot((n + 2) // 3, min(n, 3), i + 1)
-        most = max((r["max_score"] for r in group), default=0) or 1
-        ax.hist([100 * r["total"] / most for r in group], bins=[i * 10 for i in range(11)], color="tab:blue",
-                edgecolor="white")
-        ax.set(title=f"{assignment} ({len(group)} submissions)", xlabel="score (%)", ylabel="students", xlim=(0, 100))
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    if not by:
-        fig.text(0.5, 0.5, "no results yet", ha="center")
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=100)
-    os.chmod(tmp, 0o600)  # like every file of RESULTS: the grader's alone (student code may run as another user)
-    os.replace(tmp, path)

@@ -19,16 +19,18 @@ the student changed them, unless ``force``.
 
 import hashlib
 import json
+import os
 import pathlib
 import shutil
 import tempfile
 import zipfile
 
 from . import release
+from ..files import default_mode
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1]
 STUDENT_ONLY_EXCLUDED = {"mutation.py"}  # instructor-only modules outside course/
-STUDENT_COURSE = {"__init__.py", "submission.py", "pack.py"}  # the student's share of course/
+STUDENT_COURSE = {"__init__.py", "submission.py", "pack.py", "work.py", "update.py"}  # the student's share of course/
 NOT_FOR_STUDENTS = {"nbgrader"}  # dependencies students do not need
 KIT_MANIFEST = ".kit-manifest.json"
 CACHES = {"__pycache__", ".ipynb_checkpoints"}
@@ -92,17 +94,25 @@ packages = {json.dumps(packages)}
 
 
 MAKEFILE = """\
-# Two commands: `make lab` (set up, then open JupyterLab) and `make pack A=01_activations` (check my work).
+# `make lab` (set up, then open JupyterLab), `make pack A=01_activations` (check my work and zip it),
+# `make update KIT=new-kit.zip` (take a newer kit from your course, keeping your work).
 PYTHON ?= python3
 STAMP  := .venv/.installed
+# JupyterLab refuses to start as root (Docker, a cloud VM) unless told; as root it is told, and says so.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+ROOT_NOTE := make lab: running as root, so JupyterLab starts with --allow-root
 
-.PHONY: lab pack
+.PHONY: lab pack update
 
-lab: $(STAMP)  ## set up .venv the first time, then open JupyterLab on the notebooks
-\t.venv/bin/jupyter lab assignments
+lab: $(STAMP)  ## set up .venv the first time, then open JupyterLab in this folder (notebooks and cs231n_lib/)
+\t@$(if $(ROOT_FLAG),echo "$(ROOT_NOTE)",true)
+\t.venv/bin/jupyter lab --ServerApp.root_dir=. $(ROOT_FLAG)
 
 pack: $(STAMP)  ## check one assignment's work and write submissions/A.zip (make pack A=01_activations)
 \t.venv/bin/python -m autograder pack $(A)
+
+update: $(STAMP)  ## take a newer kit (make update KIT=new-kit.zip): new notebooks and provided code, your work kept
+\t.venv/bin/python -m autograder update $(KIT)
 
 $(STAMP): pyproject.toml
 \t$(PYTHON) -m venv .venv
@@ -135,12 +145,32 @@ make lab                      # set up (the first time, a few minutes), then ope
 make pack A=01_activations    # check my work: score table, warnings, and the zip to hand in
 ```
 
-You need Linux or macOS with Python >= 3.10 and make. `make lab` creates `.venv/` here
-and installs what the notebooks need; `make pack` runs the assignment's visible checks on
+You need Linux or macOS with Python >= 3.10 and make. `make lab` creates `.venv/` here,
+installs what the notebooks need and opens JupyterLab in this folder: its file browser
+shows `assignments/` (the notebooks) and `cs231n_lib/` (the library you edit) side by
+side. Run as root (Docker, a cloud VM), it adds `--allow-root`, which JupyterLab needs
+there, and says so. `make pack` runs the assignment's visible checks on
 your `cs231n_lib/`, prints the score table, warns about an unsaved notebook, functions
 that still raise `NotImplementedError` and unanswered questions, and writes
 `submissions/01_activations.zip`: your notebook and your `cs231n_lib/` (its `.py` files),
-the layout the graders expect. It never changes your files.
+the layout the graders expect. It never changes your files. It exits 0 whenever the zip
+was written (its last line says how many checks failed and how many warnings it gave) and
+non-zero only when no zip was written.
+
+## Without make: Colab, a JupyterHub
+
+Where JupyterLab is already running (a JupyterHub, Colab, a university server), there is
+no `make lab`. Put this whole folder there (upload and unzip it), then in a terminal (or a
+notebook cell starting with `!`) inside it:
+
+```bash
+pip install -e .                             # the notebooks' dependencies and the checks
+python -m autograder pack 01_activations     # what `make pack A=01_activations` runs
+```
+
+Open the notebooks from `assignments/` and edit the library in `cs231n_lib/` (in the file
+browser, or with the editor your hub offers). Each notebook finds `cs231n_lib/` by looking
+in the folders above it, so keep the folder's layout as it is.
 
 ## Working
 
@@ -155,9 +185,24 @@ in the cells marked "YOUR ANSWER HERE". Grading also runs hidden checks on other
 (saturation, float32, odd shapes), so code that passes the visible checks by accident
 will not pass those.
 
-Keep this folder: your work lives in `cs231n_lib/` and `assignments/`. A newer kit from
-your course can be written over it: it refuses to overwrite a function you implemented
-or an answer you wrote.
+The notebooks reload `cs231n_lib/` when you save a file, but a reloaded function keeps
+the line numbers it was first loaded with, so a traceback after an edit can point at the
+wrong line. A check's one-line message reads the file as it is now. After you change a
+function's signature or a module's top level (imports, constants, a new class), restart
+the kernel (Kernel > Restart Kernel) before you trust a traceback.
+
+## Updating to a newer kit
+
+Keep this folder: your work lives in `cs231n_lib/` and `assignments/`. When your course
+sends a newer kit, do not unzip it over this one; run
+
+```bash
+make update KIT=~/Downloads/cs231n-kit.zip   # or: python -m autograder update KIT.zip
+```
+
+It brings the new notebooks, the new provided code and the new checks, and never touches a
+function you implemented or a question you answered: it lists each file and function it
+kept as yours.
 """
 
 
@@ -213,10 +258,12 @@ def write_kit(solutions, kit, force=False, log=print, generated=None):
         changed = _changed_kit_files(kit, staging) if kit.is_dir() else []
         if changed and not force:
             raise release.ReleaseRefused(changed)
+        mode = kit.stat().st_mode & 0o7777 if kit.is_dir() else default_mode(directory=True)
         release.release(solutions, kit, force=force, log=log, generated=generated)  # refuses, writing nothing, to lose work
         if (kit / "autograder").is_dir():
             shutil.rmtree(kit / "autograder")  # generated: modules removed since the last kit go too
         shutil.copytree(staging, kit, dirs_exist_ok=True)
+        os.chmod(kit, mode)  # copytree gave it the private temporary folder's mode (0700)
     files = {p.relative_to(kit).as_posix(): _digest(p)
              for p in sorted((kit / "autograder").rglob("*.py")) if not CACHES & set(p.parts)}
     files.update({name: _digest(kit / name) for name in ("README.md", "Makefile", "pyproject.toml", ".gitignore")})

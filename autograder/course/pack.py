@@ -94,11 +94,55 @@ def _get(url, token):
         return json.loads(reply.read(1 << 20))
 
 
+def _saved_runs(notebook):
+    """{execution count: source} of the code cells saved in ``notebook`` with their run."""
+    try:
+        cells = json.loads(notebook.read_text())["cells"]
+        return {c["execution_count"]: "".join(c.get("source", "")).strip() for c in cells
+                if isinstance(c, dict) and isinstance(c.get("execution_count"), int)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _kernel_last_run(kernel_id, timeout=2):
+    """(execution count, source) of the last cell the kernel ``kernel_id`` ran ((0, "") if none),
+    asked of the kernel itself (a history request through its connection file, which runs no
+    code); None when it cannot be asked."""
+    try:
+        from jupyter_client import BlockingKernelClient
+        from jupyter_core.paths import jupyter_runtime_dir
+    except ImportError:
+        return None
+    connection = pathlib.Path(jupyter_runtime_dir()) / f"kernel-{kernel_id}.json"
+    if not connection.is_file():
+        return None
+    client = BlockingKernelClient(connection_file=str(connection))
+    try:
+        client.load_connection_file()
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        msg_id = client.history(raw=True, output=False, hist_access_type="range", session=0, start=0, stop=None)
+        deadline = datetime.datetime.now().timestamp() + timeout
+        while (left := deadline - datetime.datetime.now().timestamp()) > 0:
+            reply = client.get_shell_msg(timeout=left)
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                runs = [(int(line[1]), str(line[2]).strip()) for line in reply["content"].get("history") or []
+                        if str(line[2]).strip()]
+                return max(runs) if runs else (0, "")
+    except Exception:  # a busy or vanished kernel tells us nothing
+        return None
+    finally:
+        client.stop_channels()
+    return None
+
+
 def kernel_warning(notebook):
-    """A warning when a running JupyterLab has a kernel for ``notebook`` that ran code after the
-    notebook was last written (what was compared: the kernel's last activity, from the
-    server's /api/sessions, with the file's modification time). JupyterLab keeps unsaved
-    edits in the browser, where nothing else can see them; this is the trace they leave."""
+    """A warning when a running JupyterLab has a kernel for ``notebook`` that ran a cell after the
+    notebook was last saved. What is compared: the kernel's last run (its execution count and
+    source, asked of the kernel) with the cells saved in the file, and the kernel's last
+    activity (from the server's /api/sessions) with the file's modification time. A notebook
+    merely reopened starts or reuses a kernel whose last run is in the file (or that ran
+    nothing), so it is not warned about. JupyterLab keeps unsaved edits in the browser, where nothing else can see them;
+    this is the trace they leave."""
     saved = notebook.stat().st_mtime
     for url, token, root in _local_servers():
         try:
@@ -110,12 +154,18 @@ def kernel_warning(notebook):
                 if (root / s["path"]).resolve() != notebook.resolve():
                     continue
                 active = datetime.datetime.fromisoformat(s["kernel"]["last_activity"].replace("Z", "+00:00"))
+                kernel_id = str(s["kernel"]["id"])
             except (KeyError, TypeError, ValueError, OSError):
                 continue
-            if active.timestamp() > saved + 2:
-                return (f"JupyterLab has {notebook.name} open and its kernel ran code at {_when(active.timestamp())}, "
-                        f"after the file was last saved ({_when(saved)}): save it in JupyterLab "
-                        "(File > Save All), then pack again")
+            if active.timestamp() <= saved + 2:
+                continue
+            last = _kernel_last_run(kernel_id)
+            if last is not None and (last[0] == 0 or _saved_runs(notebook).get(last[0]) == last[1]):
+                continue  # it ran nothing, or the file holds its last run (that cell, with that count)
+            ran = last[0] if last else 0
+            return (f"JupyterLab has {notebook.name} open and its kernel ran {f'cell [{ran}]' if ran else 'code'} "
+                    f"after the file was last saved (saved {_when(saved)}, kernel last active "
+                    f"{_when(active.timestamp())}): save it in JupyterLab (File > Save All), then pack again")
     return None
 
 
@@ -157,8 +207,8 @@ def unanswered(notebook):
 def pack(assignment=None, start=None, out=None, log=print, warn=None):
     """Check and pack ``assignment`` of the course folder above ``start``; returns (exit code, zip path).
 
-    Exit code 0: every visible check passed and nothing looked unfinished; 1: the zip was
-    written, but checks failed or something looks unsaved or unfinished. Raises PackError
+    Exit code 0 whenever the zip was written, failed checks and warnings included (the last
+    line it logs counts them: a warning is advice, not a failure). Raises PackError
     (nothing written) on bad input and submission.SubmissionError when the work does not
     fit the layout.
     """
@@ -207,5 +257,15 @@ def pack(assignment=None, start=None, out=None, log=print, warn=None):
     size = out.stat().st_size
     log(f"{'replaced' if replaced else 'wrote'} {out} ({notebook.name} and {len(packed.library)} files of "
         f"{submission.LIBRARY}/, {size / 1024:.0f} KB): hand in this file")
-    passed = results["score"] == results["max_score"]
-    return (0 if passed and not warnings else 1), out
+    log(summary_line(results, warnings))
+    return 0, out
+
+
+def summary_line(results, warnings):
+    """The last line pack prints: what the zip holds in brief, so that a warning is not mistaken for a failure."""
+    failed = sum(1 for t in results["tests"] if t["score"] < t["max_score"])
+    parts = [f"{failed} of {len(results['tests'])} visible checks failed" if failed
+             else f"all {len(results['tests'])} visible checks passed"]
+    if warnings:
+        parts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (above)")
+    return f"packed: {', '.join(parts)}; score {results['score']:g} / {results['max_score']:g}"

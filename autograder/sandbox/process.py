@@ -458,8 +458,13 @@ class Sandbox:
         kind, message, where = (clean(err.get(k) or "", 300 if k != "message" else TEXT_LIMIT)
                                 for k in ("kind", "message", "where"))
         at = f" (at {where})" if where else ""
+        inner = clean(err.get("function") or "", 200)
+        inner = inner if re.fullmatch(r"[A-Za-z_][\w.]*", inner) and inner.split(".")[-1] != "<module>" else ""
+        not_implemented = f"{func} is not implemented yet{at}"
+        if inner and not (inner == func or inner.startswith(func + ".") or func.startswith(inner + ".")):
+            not_implemented = f"{func} uses {inner}, which is not implemented yet{at}: fix that first"
         text = {"missing": message,
-                "not_implemented": f"{func} is not implemented yet{at}",
+                "not_implemented": not_implemented,
                 "exit": f"{func} {message}{at}; library code must return, not exit"}.get(kind, f"{func} raised {message}{at}")
         raise StudentError(kind, text, where or None)
 

@@ -41,7 +41,18 @@ def _describe(exc, lib_dir):
         message = type(exc).__name__
     if isinstance(exc, SystemExit):
         message = f"called sys.exit({str(exc.code)[:100]})"
-    return {"kind": kind, "message": message, "where": _where(exc, lib_dir)}
+    return {"kind": kind, "message": message, "where": _where(exc, lib_dir), "function": _raised_in(exc, lib_dir)}
+
+
+def _raised_in(exc, lib_dir):
+    """'module.function' of the deepest frame inside the student's library (a stub raises in its
+    own function), so that a call that fails in a function it uses can name that function."""
+    frames = [(frame, line) for frame, line in traceback.walk_tb(exc.__traceback__)
+              if frame.f_code.co_filename.startswith(lib_dir)]
+    if not frames:
+        return None
+    code = frames[-1][0].f_code
+    return f"{pathlib.Path(code.co_filename).stem}.{getattr(code, 'co_qualname', code.co_name)}"
 
 
 class Channel:

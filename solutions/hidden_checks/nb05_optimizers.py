@@ -180,7 +180,8 @@ def softmax_regression(rng, n, d, c, reg):
     return objective, d * c + c
 
 
-@check(A, points=3, tags=["second_order.lbfgs_minimize", "second_order.lbfgs_direction"], hidden=True)
+@check(A, points=3, tags=["second_order.lbfgs_minimize", "second_order.lbfgs_direction"], hidden=True,
+       requires=["lbfgs_direction"])
 def lbfgs_minimize_hidden(lib, ref, rng):
     h = symmetric(rng, 15, 1e3)
     b = rng.standard_normal(15)

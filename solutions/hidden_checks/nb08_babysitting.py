@@ -10,6 +10,7 @@ Instructor-only: this folder is never released.
 import numpy as np
 
 from autograder.checks.nb08_babysitting import (
+    NETWORK,
     diagnosis_matches, grid_matches, initial_loss_case, log_values_uniform, narrowed, overfit, random_configs_match,
     random_labels_task, searched, seeded, drawn)
 from autograder.mutation import Alternative, Mutant
@@ -31,7 +32,7 @@ def random_space(rng, d):
     return space
 
 
-@check(A, points=2, tags=["tuning.initial_loss_check", "tuning.overfit_small_subset"], hidden=True)
+@check(A, points=2, tags=["tuning.initial_loss_check", "tuning.overfit_small_subset"], hidden=True, requires=NETWORK)
 def sanity_checks_hidden(lib, rng):
     # The tolerance on either side; "far inside" is within it relatively but more than rel_tol
     # away in absolute terms (log C >= 3), so a tolerance that forgets the "* log(C)" fails every time.
@@ -97,7 +98,7 @@ def diagnosis_hidden(lib, ref, rng):
 
 
 @check(A, points=2, tags=["tuning.log_uniform", "tuning.random_search", "tuning.grid_search"], hidden=True,
-       timeout=30.0)  # about 700 round trips to the objective
+       timeout=30.0, requires=["log_uniform"])  # about 700 round trips to the objective
 def search_hidden(lib, rng):
     low = float(10.0 ** rng.uniform(-8, 2))
     high = float(low * 10.0 ** rng.uniform(0.5, 6))
