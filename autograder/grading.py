@@ -180,7 +180,7 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
     hidden_dir = hidden_checks_dir(solutions) if hidden and solutions else None
     reference = trusted_reference(solutions) if hidden_dir else None
     checks = select(load_checks(hidden_dir), assignments, names)
-    tests, limits, verdicts = [], "no worker was started", {}
+    tests, limits, verdicts, timeouts = [], "no worker was started", {}, 0
     budget_end = time.monotonic() + budget if budget else None
     for group in by_assignment(checks):
         # A fresh worker (and scratch folder) per assignment: nothing student code kept from
@@ -192,6 +192,7 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
                 tests.append(dict(run_check(c, sandbox, reference, seed, timeout, budget_end, verdicts)))
             if getattr(sandbox, "limits", None):
                 limits = sandbox.limits.describe()
+            timeouts += sandbox.timeouts
     if isolate:
         how = isolation()[1]
     else:
@@ -201,4 +202,4 @@ def grade(lib_dir, assignments=None, names=None, solutions=SOLUTIONS, hidden=Tru
             ", as an unprivileged user of its own in a separate process" if running_as_root() else "")
     how += f"; limits: {limits}"
     return {"score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests),
-            "tests": tests, "seed": seed, "isolation": how, "timeouts": sandbox.timeouts}
+            "tests": tests, "seed": seed, "isolation": how, "timeouts": timeouts}
