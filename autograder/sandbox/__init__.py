@@ -8,9 +8,9 @@
 """
 
 from .codec import Callback, Opaque, Rng
-from .process import Sandbox, SandboxError, StudentError
+from .process import Sandbox, SandboxError, StudentError, arrays_in
 
-__all__ = ["Callback", "Opaque", "Rng", "Sandbox", "SandboxError", "StudentError", "isolation"]
+__all__ = ["Callback", "Opaque", "Rng", "Sandbox", "SandboxError", "StudentError", "arrays_in", "isolation"]
 
 
 def isolation():
