@@ -116,18 +116,26 @@ def diagnosis_hidden(lib, ref, rng):
         want = ref.tuning.diagnose_learning_rate(list(h), min_decrease)
         diagnosis_matches(lib, what, h, min_decrease, want)
 
-    # Coarse to fine on a random search's trials, ties impossible, a few NaNs among them.
+    # Coarse to fine on a random search's trials, ties impossible, always some NaNs among them and
+    # more than top_k finite scores, the next best trial outside the best ones' range: taking NaNs
+    # for the best, or one trial too many, changes the answer on every draw.
     for d in (1, 3):
         space = random_space(rng, d)
-        n = int(rng.integers(8, 30))
+        n, top_k = int(rng.integers(8, 30)), int(rng.integers(2, 6))
+        scores = rng.random(n)
+        scores[rng.choice(n, size=int(rng.integers(1, n - top_k)), replace=False)] = np.nan
         trials = []
-        for trial_number in range(n):
+        for score in scores:
             config = {name: float(np.exp(rng.uniform(np.log(lo), np.log(hi))) if s == "log" else rng.uniform(lo, hi))
                       for name, (s, lo, hi) in space.items()}
-            trials.append((config, float("nan") if rng.random() < 0.15 else float(rng.random())))
-        top_k = int(rng.integers(2, 6))
-        if sum(np.isfinite(s) for _, s in trials) < top_k:
-            continue
+            trials.append((config, float(score)))
+        order = np.argsort(-np.where(np.isnan(scores), -np.inf, scores))
+        name, (scale, lo, hi) = next(iter(space.items()))
+        best = [trials[i][0][name] for i in order[:top_k]]
+        low, high = min(best), max(best)
+        mid = (lambda a, b: float(np.sqrt(a * b))) if scale == "log" else (lambda a, b: (a + b) / 2)
+        wider_above = (np.log(hi / high) > np.log(low / lo)) if scale == "log" else (hi - high > low - lo)
+        trials[order[top_k]][0][name] = mid(high, hi) if wider_above else mid(lo, low)
         want = ref.tuning.coarse_to_fine(trials, space, top_k)
         narrowed(lib, trials, space, top_k, f"coarse_to_fine({n} random trials, {d} hyperparameters, top_k={top_k})",
                  {name: want[name][1:] for name in space})
