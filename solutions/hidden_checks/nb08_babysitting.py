@@ -83,8 +83,8 @@ def rule_cases(rng):
     n = 10 * k + r
     end = 1 - md / 2
     h = np.concatenate([np.ones(k), [2.5], np.linspace(1.0, end, n - 2 * k - 2), [0.01], np.full(k, end)])
-    yield f"a loss of {n} steps (a tenth is {k}: rounded down) with a spike at step {k} and a dip at step {n - k - 1}", \
-        scale * h, md
+    yield (f"a loss of {n} steps (a tenth is {k}: rounded down) with a spike at step {k} and a dip at step "
+           f"{n - k - 1}"), scale * h, md
 
 
 @check(A, points=2, tags=["tuning.diagnose_learning_rate", "tuning.coarse_to_fine"], hidden=True)
