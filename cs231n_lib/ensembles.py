@@ -28,11 +28,13 @@ def average_probabilities(scores):
 
     Average probabilities, not scores: each model's softmax comes first. Every row of the
     result sums to 1. The computation must be numerically stable: scores of +-1000 give
-    finite probabilities (subtract each row's maximum before exponentiating).
+    finite probabilities (subtract each row's maximum before exponentiating). ``scores``
+    is left unchanged: subtract into a new array, not in place (``np.asarray`` of an array
+    is that same array, the caller's).
 
     Inputs:
     - scores: (K, N, C) array (or a list of K arrays of shape (N, C)): the class scores of
-      K models for the same N examples
+      K models for the same N examples (left unchanged)
 
     Returns:
     - probs: (N, C) array of floats in [0, 1], each row summing to 1
@@ -88,7 +90,10 @@ def ema_update(ema_params, params, decay):
     ``decay`` close to 1 averages over many steps (about 1 / (1 - decay) of them); 0 copies
     the current parameters. The Solver calls this after every update step, starting from a
     copy of the initial parameters. It may update the arrays of ``ema_params`` in place and
-    return that dict, but must never change ``params`` (the model keeps training with them).
+    return that dict, but must never change ``params`` (the model keeps training with them),
+    and the arrays it returns never share memory with those of ``params``, not even for
+    decay = 0 (return copies): an optimizer that updates the parameters in place, or a later
+    in-place update of the average, would otherwise change both.
 
     Inputs:
     - ema_params: dict name -> array, the average so far
@@ -96,7 +101,8 @@ def ema_update(ema_params, params, decay):
     - decay: float in [0, 1]
 
     Returns:
-    - ema: dict name -> array, the updated average, with the keys of params
+    - ema: dict name -> array, the updated average, with the keys of params (arrays of its
+      own or of ema_params, none sharing memory with params)
     """
     ema = None
     # TODO (07_ensembles): implement ema_update.

@@ -33,6 +33,16 @@ def test_p_taken_as_the_drop_probability_is_named(tmp_path, keep, scale):
     assert "probability of KEEPING" in test["output"] and "1 - p" in test["output"], test["output"]
 
 
+def test_an_inverted_flip_probability_is_named_as_flipping(tmp_path):
+    # Dropout's p keeps a unit; random_flip's p flips an image: each message speaks of its own.
+    code = ("def random_flip(X, rng, p=0.5):\n    flip = rng.random(len(X)) >= p\n    out = X.copy()\n"
+            "    out[flip] = X[flip][..., ::-1]\n    return out")
+    results = grading.grade(lib_with(tmp_path, "augmentation", code), names=["random_flip"], seed=0)
+    (test,) = results["tests"]
+    assert test["score"] == 0 and "probability of FLIPPING" in test["output"], test["output"]
+    assert "KEEPING" not in test["output"] and "dropping" not in test["output"].lower()
+
+
 def test_dropout_in_a_trained_network_repeats_and_generalises():
     from cs231n_lib.data import load_mnist1d
 

@@ -169,3 +169,20 @@ def test_a_check_that_expects_a_number_says_what_came_instead(value, says):
 
     with pytest.raises(CheckFailed, match=r"loss should be a single (real )?number but is .*" + says.replace("(", r"\(").replace(")", r"\)")):
         scalar("loss", value)
+
+
+def test_the_grader_sees_aliasing_and_the_objects_a_call_left(tmp_path):
+    # Every array crosses the boundary as a copy, so aliasing is reported by the worker, and
+    # an object kept there (a model) is read back attribute by attribute.
+    from autograder.sandbox import Opaque, Sandbox
+
+    lib = lib_with(tmp_path, "layers", "class Box:\n    def __init__(self, v):\n        self.v = v\n"
+                   "def alias(a, b):\n    return {'same': a, 'view': b[1:], 'new': a + 1}\n"
+                   "def zero(box):\n    box.v = 0")
+    with Sandbox(lib) as sandbox:
+        result, args, pairs = sandbox.call("layers.alias", np.ones(3), np.zeros(4), shared=True)
+        assert pairs == {(0, 0), (1, 1)} and np.array_equal(result["new"], [2, 2, 2]) and len(args) == 2
+        box = sandbox.call("layers.Box", 5.0)
+        assert isinstance(box, Opaque) and sandbox.attribute(box, "v") == 5.0
+        sandbox.call("layers.zero", box)
+        assert sandbox.attribute(box, "v") == 0

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ..registry import CheckFailed, as_array, check, close, scalar, unpack
-from ..sandbox import Callback, Opaque
+from ..sandbox import Callback, Opaque, StudentError
 
 A = "05_optimizers"
 
@@ -277,7 +277,13 @@ def newton_step(lib):
         if not np.array_equal(as_array(f"{name} after the call", args[i], value.shape), value):
             raise CheckFailed(f"newton_step changed its input {name}; compute a new array instead")
     label = "newton_step at a saddle point's neighbourhood (indefinite Hessian diag(2, -1))"
-    got = lib.call("second_order.newton_step", np.array([1.0, 2.0]), np.array([2.0, -2.0]), np.diag([2.0, -1.0]))
+    try:
+        got = lib.call("second_order.newton_step", np.array([1.0, 2.0]), np.array([2.0, -2.0]), np.diag([2.0, -1.0]))
+    except StudentError as exc:
+        if "positive definite" not in exc.message:
+            raise
+        raise CheckFailed(f"{label}: {exc.message}. The Hessian is symmetric and invertible, not always positive "
+                          "definite: solve H d = grad with np.linalg.solve, not a Cholesky factorisation") from None
     close(f"{label}: next_w (Newton jumps to the critical point, here the saddle at 0)", got, [0.0, 0.0], 1e-12)
 
 

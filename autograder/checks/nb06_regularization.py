@@ -538,6 +538,19 @@ def flips_of(label, X, out):
     return mirrored
 
 
+def flip_rate_matches(label, mirrored, p):
+    """Fail unless about p of the images were flipped: here p is the probability of FLIPPING."""
+    n, rate = mirrored.size, float(mirrored.mean())
+    tol = rate_tolerance(p, n)
+    if abs(rate - p) <= tol:
+        return
+    if 0 < rate < 1 and abs(rate - (1 - p)) <= tol:
+        raise CheckFailed(f"{label} flipped {rate:.1%} of the images, about 1 - p = {1 - p:g}: in random_flip p is the "
+                          "probability of FLIPPING an image (flip where rng.random(N) < p), not of leaving it as it is")
+    raise CheckFailed(f"{label} flipped {rate:.1%} of the images; it should flip each with probability p = {p:g} "
+                      f"(tolerance +-{tol:.1%}, {SIGMAS} standard errors for {n} images)")
+
+
 @check(A, points=1, tags=["augmentation.random_flip"])
 def random_flip(lib):
     X = image_batch(16, (16, 3, 32, 32))
@@ -548,7 +561,7 @@ def random_flip(lib):
         label = f"random_flip(X (3000, 2, 3, 4), rng, p={p})"
         mirrored = flips_of(label, X, augmented(lib, "random_flip", X, 1, label, p=p))
         one_per_row(label, mirrored, "decision to flip")
-        keep_rate_matches(label, mirrored, p, unit="flipped image")
+        flip_rate_matches(label, mirrored, p)
     draws_from_the_given_rng(lib, "random_flip", X[:40], "random_flip(X (40, 2, 3, 4), rng)")
 
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..registry import CheckFailed, as_array, check, close, scalar
-from ..sandbox import Opaque
+from ..sandbox import Opaque, arrays_in
 
 A = "07_ensembles"
 
@@ -45,7 +45,11 @@ def describe_scores(scores):
 def probabilities(lib, scores, label):
     """The student's ensemble probabilities for ``scores``, checked for shape and sums."""
     K, N, C = np.shape(scores)
-    probs = as_array(f"{label}: probs", lib.call("ensembles.average_probabilities", scores), (N, C))
+    probs, (after,) = lib.call("ensembles.average_probabilities", scores, return_args=True)
+    if isinstance(scores, np.ndarray) and not np.array_equal(np.asarray(after), scores):
+        raise CheckFailed(f"{label} changed scores in place (the caller's array); subtract the maximum into a new "
+                          "array: shifted = scores - scores.max(...), not scores -= ...")
+    probs = as_array(f"{label}: probs", probs, (N, C))
     if not np.all(np.isfinite(probs)):
         raise CheckFailed(f"{label}: probs contains inf or nan; subtract each row's maximum score before "
                           "exponentiating, so that exp never overflows")
@@ -144,7 +148,7 @@ PARAMS2 = {"W": np.array([[0.0, 0.0, 0.0], [10.0, -10.0, 2.0]]), "b": np.array([
 
 def ema_call(lib, ema, params, decay, label):
     """The student's ema_update, with checks that params is left alone and every key is there."""
-    result, (_, params_after, _) = lib.call("ensembles.ema_update", ema, params, decay, return_args=True)
+    result, (ema_after, params_after, _), shared = lib.call("ensembles.ema_update", ema, params, decay, shared=True)
     if not isinstance(result, dict):
         raise CheckFailed(f"{label} should return a dict name -> array, but returned {type(result).__name__}")
     if set(result) != set(params):
@@ -154,6 +158,13 @@ def ema_call(lib, ema, params, decay, label):
         if not np.array_equal(np.asarray(params_after[k]), params[k]):
             raise CheckFailed(f"{label} changed params[{k!r}] in place; the model keeps training with its "
                               "parameters: write the average into new arrays (or into ema_params)")
+    # The arrays as the sandbox counts them: the result's, key by key; the arguments' (ema_params first).
+    names = [k for k in result for _ in arrays_in(result[k])]
+    first = len(arrays_in(ema_after))
+    for i, j in sorted(shared):
+        if first <= j < first + len(arrays_in(params_after)):
+            raise CheckFailed(f"{label} returned an ema[{names[i]!r}] that shares memory with params (the model's own "
+                              "array, or a view of it); return copies, e.g. params[k].copy(), even when decay is 0")
     return {k: as_array(f"{label}: ema[{k!r}]", result[k], np.shape(params[k])) for k in params}
 
 

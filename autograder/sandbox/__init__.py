@@ -10,10 +10,11 @@
 """
 
 from .codec import Callback, Opaque, Rng
-from .process import Sandbox, SandboxError, StudentError
+from .process import Sandbox, SandboxError, StudentError, arrays_in
 from .recorder import Recorder
 
-__all__ = ["Callback", "Opaque", "Rng", "Recorder", "Sandbox", "SandboxError", "StudentError", "isolation"]
+__all__ = ["Callback", "Opaque", "Rng", "Recorder", "Sandbox", "SandboxError", "StudentError", "arrays_in",
+           "isolation"]
 
 
 def isolation():

@@ -38,6 +38,8 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
 from . import bwrap, codec, privileges
 from .guard import Guard
 from .limits import Limits, sweep_stale
@@ -77,6 +79,17 @@ def clean(text, limit=TEXT_LIMIT):
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates become \udxxx
     return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
                        text)
+
+
+def arrays_in(value):
+    """The numpy arrays in a decoded value, depth first, dicts in their order (as the worker counts)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [a for v in value for a in arrays_in(v)]
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in arrays_in(v)]
+    return []
 
 
 def copy_library(source, target):
@@ -472,9 +485,30 @@ class Sandbox:
         taken, self.warnings = self.warnings, []
         return list(dict.fromkeys(taken))
 
-    def call(self, func, *args, pick=None, return_args=False, callbacks=None, **kwargs):
-        return self.request({"op": "call", "func": func, "args": list(args), "kwargs": kwargs,
-                             "pick": pick, "return_args": return_args}, callbacks)
+    def call(self, func, *args, pick=None, return_args=False, shared=False, callbacks=None, **kwargs):
+        """``func(*args, **kwargs)`` in the worker. ``return_args``: (result, the arguments as the
+        call left them). ``shared``: (result, arguments, pairs), where (i, j) in pairs says that
+        array i of the result shares memory with array j of the arguments there (arrays counted
+        depth first, as ``arrays_in`` does): aliasing that no copy across the boundary shows."""
+        reply = self.request({"op": "call", "func": func, "args": list(args), "kwargs": kwargs,
+                              "pick": pick, "return_args": return_args, "shared": shared}, callbacks)
+        if shared:
+            ok = isinstance(reply, tuple) and len(reply) == 3 and isinstance(reply[2], list)
+            if ok:
+                n, m = len(arrays_in(reply[0])), len(arrays_in(reply[1]))
+                ok = all(isinstance(p, list) and len(p) == 2 and all(type(k) is int for k in p)
+                         and 0 <= p[0] < n and 0 <= p[1] < m for p in reply[2])
+            if not ok:
+                self._fail("malformed", f"{func}: the process running your code sent a malformed reply")
+            reply = reply[0], reply[1], {tuple(p) for p in reply[2]}
+        return reply
+
+    def attribute(self, obj, name):
+        """``obj.name`` for an object kept in the worker (an ``Opaque``), e.g. a model's ``reg``
+        after a function trained it: the caller's objects as a call left them."""
+        if not isinstance(obj, codec.Opaque) or not name.isidentifier():
+            raise ValueError(f"attribute() reads a plain attribute of an Opaque, not {name!r} of {obj!r}")
+        return self.request({"op": "attr", "func": f"{obj.type_name}.{name}", "obj": obj, "name": name})
 
     def map(self, func, arg_tuples, pick=None):
         """Call ``func(*args)`` for each tuple in one round trip; returns the list of results."""

@@ -129,13 +129,38 @@ def _pick(result, index):
     return result[index]
 
 
+def _arrays(value):
+    """The numpy arrays in a nested value, in codec order (depth first, dicts in their order)."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return [value] if value.dtype.kind in "biuf" and value.dtype.names is None else []  # what codec sends
+    if isinstance(value, (list, tuple)):
+        return [a for v in value for a in _arrays(v)]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return [a for v in value.values() for a in _arrays(v)]
+    return []
+
+
+def _shared(result, args):
+    """[i, j] for each array i of ``result`` that may share memory with array j of ``args``."""
+    import numpy as np
+
+    found, theirs = _arrays(result)[:1000], _arrays(args)[:1000]
+    return [[i, j] for i, a in enumerate(found) for j, b in enumerate(theirs) if np.may_share_memory(a, b)]
+
+
 def serve(lib, request):
+    if request["op"] == "attr":  # an attribute of an object kept here (e.g. a model after training)
+        return getattr(request["obj"], request["name"])
     func = lib.function(request["func"])
     pick = request.get("pick")
     if request["op"] == "map":
         return [_pick(func(*args, **kwargs), pick) for args, kwargs in request["calls"]]
     args, kwargs = request["args"], request["kwargs"]
     result = _pick(func(*args, **kwargs), pick)
+    if request.get("shared"):
+        return result, list(args), _shared(result, args)
     return (result, list(args)) if request.get("return_args") else result
 
 

@@ -91,7 +91,8 @@ def random_flip(X, rng, p=0.5):
     Inputs:
     - X: (N, C, H, W) images
     - rng: numpy Generator
-    - p: probability of flipping an image
+    - p: probability of flipping an image (not of leaving it as it is: p = 0.2 flips
+      about a fifth of the images)
 
     Returns:
     - out: (N, C, H, W)
@@ -108,8 +109,10 @@ def random_flip(X, rng, p=0.5):
 def random_crop(X, rng, padding=4):
     """Pad each image with ``padding`` zeros on all four sides, then cut out a window of
     the original size at a random position, drawn for each image on its own: the top-left
-    corner (i, j) of the window is uniform over 0, ..., 2 * padding in each direction
-    (i = j = padding gives back the image itself).
+    corner (i, j) of the window is uniform over 0, ..., 2 * padding in each direction, and
+    i and j are drawn independently of each other, so every one of the (2 * padding + 1)**2
+    windows is equally likely, not only those with i == j (i = j = padding gives back the
+    image itself).
 
     Inputs:
     - X: (N, C, H, W) images

@@ -8,7 +8,8 @@ returning the loss (a float) and its gradient (an (N,) array), computed on the *
 training set: these methods assume that f returns the same value every time it is called
 at the same w.
 
-* ``newton_step`` jumps to the minimum of the local quadratic model, using the Hessian;
+* ``newton_step`` jumps to the stationary point of the local quadratic model, using the
+  Hessian (its minimum only where the Hessian is positive definite);
 * ``lbfgs_direction`` approximates that jump with the last few changes of w and of the
   gradient, without ever forming an N x N matrix;
 * ``lbfgs_minimize`` repeats it, with the provided ``line_search`` choosing each step.
@@ -18,17 +19,23 @@ import numpy as np
 
 
 def newton_step(w, grad, hessian):
-    """One step of Newton's method: the minimum of the quadratic model of f around w.
+    """One step of Newton's method: the stationary point of the quadratic model of f
+    around w, where the model's gradient grad + H (next_w - w) is zero,
 
-        next_w = w - H^{-1} grad
+        next_w = w - H^{-1} grad.
 
-    Solve the linear system H d = grad rather than inverting H: it is cheaper and more
-    accurate. No learning rate is involved.
+    That point is the model's minimum when H is positive definite; H may also be
+    indefinite (near a saddle point), and the step then goes to the model's saddle: the
+    same formula, so use a solver for any invertible matrix (np.linalg.solve), not one
+    that needs a positive definite H (a Cholesky factorisation fails there). Solve the
+    linear system H d = grad rather than inverting H: it is cheaper and more accurate.
+    No learning rate is involved.
 
     Inputs:
     - w: (N,) current point
     - grad: (N,) gradient of f at w
-    - hessian: (N, N) Hessian of f at w (symmetric, invertible)
+    - hessian: (N, N) Hessian of f at w (symmetric and invertible, not necessarily
+      positive definite)
 
     Returns:
     - next_w: (N,) the new point (w, grad and hessian are left unchanged)

@@ -116,12 +116,15 @@ def diagnose_learning_rate(loss_history, min_decrease=0.05, explode_factor=3.0):
     large or reasonable.
 
     Compares the mean loss over the first tenth of the history (``start``) with the mean
-    over the last tenth (``end``), each at least one step (means, because the loss of a
-    single minibatch is noisy):
+    over the last tenth (``end``) (means, because the loss of a single minibatch is noisy).
+    A tenth is rounded down and is at least one step: of n losses, each mean is over
+    w = max(1, n // 10) of them (25 losses: the first 2 and the last 2; 9 losses: 1 each).
+    The rules are applied in this order, the first that holds decides:
 
     - "too large" if the loss exploded: any loss is NaN or infinite, or above
-      ``explode_factor`` times the first loss (even if it came down again); or if
-      end > start (the loss went up);
+      ``explode_factor`` times the first loss (even if it came down again);
+    - "too large" if end > start: the loss went up, even a little and far below
+      ``explode_factor`` (a rising loss is never "too small");
     - "too small" if the loss fell by less than ``min_decrease`` of its start:
       (start - end) / start < min_decrease;
     - "reasonable" otherwise.
@@ -168,7 +171,10 @@ def log_uniform(rng, low, high, size=None):
     - size: None for one float, or an int / tuple for an array of that shape
 
     Returns:
-    - a float (size None) or an array of shape size, every value in [low, high]
+    - a float (size None) or an array of shape size, every value in [low, high] up to
+      rounding: 10 ** log10(x) (or exp(log(x))) may miss x by a rounding step, so a value
+      within a relative 1e-9 of low or high counts as inside (clipping to [low, high] is
+      allowed, not required); anything further out is outside
     """
     if not 0 < low <= high:
         raise ValueError(f"log_uniform needs 0 < low <= high, got {low}, {high}")

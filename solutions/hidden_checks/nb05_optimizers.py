@@ -279,6 +279,10 @@ MUTANTS = [
            "progress = epoch / num_epochs\n", ("cosine_with_warmup", "schedules_hidden")),
     Mutant("newton_multiplies_by_the_hessian", "second_order", "w - np.linalg.solve(hessian, grad)",
            "w - hessian @ grad", ("newton_step", "second_order_hidden")),
+    Mutant("newton_cholesky_solve", "second_order", "next_w = w - np.linalg.solve(hessian, grad)",
+           "lower = np.linalg.cholesky(hessian)\n"
+           "    next_w = w - np.linalg.solve(lower.T, np.linalg.solve(lower, grad))",
+           ("newton_step", "second_order_hidden")),
     Mutant("newton_ascends", "second_order", "w - np.linalg.solve(hessian, grad)", "w + np.linalg.solve(hessian, grad)",
            ("newton_step", "second_order_hidden")),
     Mutant("two_loop_without_gamma", "second_order",

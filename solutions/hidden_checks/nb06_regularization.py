@@ -11,9 +11,9 @@ import numpy as np
 
 from autograder.checks.nb06_regularization import (
     crops_of, dc_describe, describe, draws_from_the_given_rng, dropconnect_call, dropconnect_gradients,
-    dropconnect_masks, dropout_call, dropout_dx_matches, expected_dx, factors_of, flips_of, jitter_of, augmented,
-    keep_rate_matches, kept_mask, mean_is_preserved, one_per_row, own_mask_per_example, same_arrays, shifts_of,
-    uniform_counts, uniform_draws)
+    dropconnect_masks, dropout_call, dropout_dx_matches, expected_dx, factors_of, flip_rate_matches, flips_of,
+    jitter_of, augmented, keep_rate_matches, kept_mask, mean_is_preserved, one_per_row, own_mask_per_example,
+    same_arrays, shifts_of, uniform_counts, uniform_draws, SIGMAS)
 from autograder.mutation import Alternative, Mutant
 from autograder.registry import CheckFailed, check, close
 
@@ -139,17 +139,34 @@ def signal_augmentation_hidden(lib, rng):
         raise CheckFailed(f"{label}: every example got the same noise")
 
 
+def independent_offsets(label, corners, padding):
+    """Fail unless the window's row and column offsets look independent: a chi-square test of
+    their table of counts against the product of its margins, at about SIGMAS standard errors."""
+    K = 2 * padding + 1
+    table = np.zeros((K, K))
+    np.add.at(table, (corners[:, 0], corners[:, 1]), 1)
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / len(corners)  # every margin > 0: checked before
+    chi2 = float(np.sum((table - expected) ** 2 / expected))
+    dof = (K - 1) ** 2
+    limit = dof * (1 - 2 / (9 * dof) + SIGMAS * np.sqrt(2 / (9 * dof))) ** 3  # Wilson-Hilferty: P(exceed) ~ 1e-9
+    if chi2 > limit:
+        same = float(np.mean(corners[:, 0] == corners[:, 1]))
+        raise CheckFailed(f"{label}: the window's top row i and left column j are not independent: i == j for "
+                          f"{same:.0%} of the images, where independent offsets give 1/{K} = {1 / K:.0%} (chi-square "
+                          f"{chi2:.0f} over {dof} degrees of freedom, at most {limit:.0f}); draw i and j separately")
+
+
 @check(A, points=1, tags=["augmentation.random_flip", "augmentation.random_crop", "augmentation.color_jitter"],
        hidden=True)
 def image_augmentation_hidden(lib, rng):
     # Non-square images with 1 or 3 channels: a transposed axis cannot pass by symmetry.
     C, H, W = int(rng.choice([1, 3])), int(rng.integers(4, 7)), int(rng.integers(8, 12))
     X = rng.standard_normal((1500, C, H, W)) + 0.5
-    p = float(rng.uniform(0.2, 0.8))
+    p = float(rng.choice([rng.uniform(0.15, 0.4), rng.uniform(0.6, 0.85)]))  # away from 0.5: p and 1 - p differ
     label = f"random_flip(X (1500, {C}, {H}, {W}), rng, p={p:.3f})"
     mirrored = flips_of(label, X, augmented(lib, "random_flip", X, int(rng.integers(2**31)), label, p=p))
     one_per_row(label, mirrored, "decision to flip")
-    keep_rate_matches(label, mirrored, p, unit="flipped image")
+    flip_rate_matches(label, mirrored, p)
     for edge in (0.0, 1.0):
         label = f"random_flip(X (20, {C}, {H}, {W}), rng, p={edge:g})"
         out = augmented(lib, "random_flip", X[:20], int(rng.integers(2**31)), label, p=edge)
@@ -162,6 +179,7 @@ def image_augmentation_hidden(lib, rng):
     one_per_row(label, corners[:, 0] * 100 + corners[:, 1], "window position")
     uniform_counts(label, corners[:, 0], list(range(2 * padding + 1)), "the window's top row")
     uniform_counts(label, corners[:, 1], list(range(2 * padding + 1)), "the window's left column")
+    independent_offsets(label, corners, padding)
 
     brightness, contrast = float(rng.uniform(0.05, 1.0)), float(rng.uniform(0.05, 0.6))
     # Three channels, each image offset as a whole: a mean per channel would show.
@@ -241,6 +259,8 @@ MUTANTS = [
            "out = X + std * rng.standard_normal(X.shape[1:])", ("add_noise", "signal_augmentation_hidden")),
     Mutant("flip_upside_down", "augmentation", "out[flip] = X[flip][..., ::-1]", "out[flip] = X[flip][:, :, ::-1]",
            ("random_flip", "image_augmentation_hidden")),
+    Mutant("flip_p_means_keep", "augmentation", "flip = rng.random(X.shape[0]) < p",
+           "flip = rng.random(X.shape[0]) >= p", ("random_flip", "image_augmentation_hidden")),
     Mutant("flip_the_whole_batch_or_nothing", "augmentation", "flip = rng.random(X.shape[0]) < p",
            "flip = np.full(X.shape[0], rng.random() < p)", ("random_flip", "image_augmentation_hidden")),
     Mutant("crop_without_padding", "augmentation",
@@ -248,6 +268,8 @@ MUTANTS = [
            ("random_crop", "image_augmentation_hidden")),
     Mutant("crop_never_at_the_last_offset", "augmentation", "tops = rng.integers(0, 2 * padding + 1, size=N)",
            "tops = rng.integers(0, 2 * padding, size=N)", ("random_crop", "image_augmentation_hidden")),
+    Mutant("crop_one_offset_for_both_axes", "augmentation", "lefts = rng.integers(0, 2 * padding + 1, size=N)",
+           "lefts = tops", ("image_augmentation_hidden",)),
     Mutant("crop_same_window_for_the_batch", "augmentation",
            "tops = rng.integers(0, 2 * padding + 1, size=N)\n    lefts = rng.integers(0, 2 * padding + 1, size=N)",
            "tops = np.full(N, rng.integers(0, 2 * padding + 1))\n"

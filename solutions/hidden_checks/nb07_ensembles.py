@@ -154,6 +154,14 @@ MUTANTS = [
            "ema = {k: decay * ema_params[k] + (1 - decay) * params[k] for k in params}",
            "ema = params\n    for k in params:\n        params[k] *= 1 - decay\n        params[k] += decay * ema_params[k]",
            ("ema_update", "ema_hidden")),
+    Mutant("ensemble_shifts_scores_in_place", "ensembles",
+           "shifted = scores - scores.max(axis=2, keepdims=True)  # exp(<= 0): no overflow",
+           "scores -= scores.max(axis=2, keepdims=True)\n    shifted = scores",
+           ("average_probabilities", "ensemble_hidden")),
+    Mutant("ema_decay_zero_returns_params", "ensembles",
+           "ema = {k: decay * ema_params[k] + (1 - decay) * params[k] for k in params}",
+           "ema = dict(params) if decay == 0 else {k: decay * ema_params[k] + (1 - decay) * params[k] for k in params}",
+           ("ema_update", "ema_hidden")),
     Mutant("cyclic_off_by_one", "ensembles", "t = epoch % cycle_length", "t = (epoch + 1) % cycle_length",
            ("cyclic_cosine", "snapshot_schedule_hidden")),
     Mutant("cyclic_cosine_goes_up", "ensembles",
@@ -207,6 +215,14 @@ ALTERNATIVES = [
             probs = average_probabilities(scores)
             return probs.argmax(-1)
         ''', ("average_probabilities", "ensemble_predict")),
+    Alternative("ensemble_copy_then_in_place", "ensembles", '''
+        def average_probabilities(scores):  # a copy of its own, then every step in place on it
+            work = np.array(scores, dtype=np.float64)
+            work -= work.max(axis=2, keepdims=True)
+            np.exp(work, out=work)
+            work /= work.sum(axis=2, keepdims=True)
+            return work.mean(axis=0)
+        ''', ("average_probabilities",)),
     Alternative("disagreement_double_loop", "ensembles", '''
         def disagreement(predictions):  # every ordered pair, then halve nothing: same mean
             K = len(predictions)
@@ -239,6 +255,12 @@ ALTERNATIVES = [
             for key in params:
                 new[key] = ema_params[key] + (1.0 - decay) * (params[key] - ema_params[key])
             return new
+        ''', ("ema_update",)),
+    Alternative("ema_copies_when_decay_is_zero", "ensembles", '''
+        def ema_update(ema_params, params, decay):  # decay 0 short-cut: copies of the parameters
+            if decay == 0:
+                return {name: np.copy(value) for name, value in params.items()}
+            return {name: decay * ema_params[name] + (1 - decay) * value for name, value in params.items()}
         ''', ("ema_update",)),
     Alternative("cyclic_numpy_sin_squared", "ensembles", '''
         def cyclic_cosine(cycle_length, min_factor=0.0):  # cos^2 of half the angle, numpy floats

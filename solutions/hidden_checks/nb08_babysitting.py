@@ -56,6 +56,38 @@ def sanity_checks_hidden(lib, rng):
                           "once its regularization is off")
 
 
+def rule_cases(rng):
+    """(what, history, min_decrease) for which one documented rule alone decides, built, not
+    hoped for: a rule tested in another order, a window of a fixed 10 steps, or a tenth
+    rounded up gives the other verdict, with a margin of several times min_decrease."""
+    scale = float(10.0 ** rng.uniform(-2, 2))
+    # The loss went up, but never near explode_factor: "too large", not "too small".
+    n = int(rng.integers(20, 400))
+    rise = float(rng.uniform(0.05, 1.0))
+    h = 1 + rise * np.arange(n) / n + 0.002 * rise * rng.standard_normal(n)
+    h[0] = 1.0
+    yield f"a loss that creeps up by {rise:.0%} (never 3 times the first), {n} steps", scale * h, \
+        float(rng.uniform(0.01, 0.3))
+
+    # A tenth of at least 20 steps whose first 10 are twice as high: the tenth's mean falls by
+    # less than min_decrease ("too small"), the first 10 steps' mean by far more.
+    n, md = int(rng.integers(200, 400)), float(rng.uniform(0.01, 0.3))
+    w = n // 10
+    start = (10 * 2.0 + (w - 10) * 1.0) / w
+    end = start * (1 - md / 2)
+    h = np.concatenate([np.full(10, 2.0), np.ones(w - 10), np.linspace(1.0, end, n - 2 * w), np.full(w, end)])
+    yield f"a loss whose first 10 steps are twice the rest of its first tenth, {n} steps", scale * h, md
+
+    # n = 10 k + r with r > 0: the steps just inside a tenth rounded up are a spike (2.5 times the
+    # first loss) and a dip to 0.01, which makes a falling-too-little loss look reasonable.
+    k, r, md = int(rng.integers(2, 10)), int(rng.integers(1, 10)), float(rng.uniform(0.01, 0.12))
+    n = 10 * k + r
+    end = 1 - md / 2
+    h = np.concatenate([np.ones(k), [2.5], np.linspace(1.0, end, n - 2 * k - 2), [0.01], np.full(k, end)])
+    yield (f"a loss of {n} steps (a tenth is {k}: rounded down) with a spike at step {k} and a dip at step "
+           f"{n - k - 1}"), scale * h, md
+
+
 @check(A, points=2, tags=["tuning.diagnose_learning_rate", "tuning.coarse_to_fine"], hidden=True)
 def diagnosis_hidden(lib, ref, rng):
     for i, kind in enumerate([0, 0, 1, 2, 3, 4, int(rng.integers(5))]):
@@ -80,18 +112,31 @@ def diagnosis_hidden(lib, ref, rng):
         want = ref.tuning.diagnose_learning_rate(list(h), min_decrease)
         diagnosis_matches(lib, f"{what}, {len(h)} steps, of scale {scale:.3g}", h, min_decrease, want)
 
-    # Coarse to fine on a random search's trials, ties impossible, a few NaNs among them.
+    # Histories built so that each rule decides a case on its own, on every draw.
+    for what, h, min_decrease in rule_cases(rng):
+        want = ref.tuning.diagnose_learning_rate(list(h), min_decrease)
+        diagnosis_matches(lib, what, h, min_decrease, want)
+
+    # Coarse to fine on a random search's trials, ties impossible, always some NaNs among them and
+    # more than top_k finite scores, the next best trial outside the best ones' range: taking NaNs
+    # for the best, or one trial too many, changes the answer on every draw.
     for d in (1, 3):
         space = random_space(rng, d)
-        n = int(rng.integers(8, 30))
+        n, top_k = int(rng.integers(8, 30)), int(rng.integers(2, 6))
+        scores = rng.random(n)
+        scores[rng.choice(n, size=int(rng.integers(1, n - top_k)), replace=False)] = np.nan
         trials = []
-        for trial_number in range(n):
+        for score in scores:
             config = {name: float(np.exp(rng.uniform(np.log(lo), np.log(hi))) if s == "log" else rng.uniform(lo, hi))
                       for name, (s, lo, hi) in space.items()}
-            trials.append((config, float("nan") if rng.random() < 0.15 else float(rng.random())))
-        top_k = int(rng.integers(2, 6))
-        if sum(np.isfinite(s) for _, s in trials) < top_k:
-            continue
+            trials.append((config, float(score)))
+        order = np.argsort(-np.where(np.isnan(scores), -np.inf, scores))
+        name, (scale, lo, hi) = next(iter(space.items()))
+        best = [trials[i][0][name] for i in order[:top_k]]
+        low, high = min(best), max(best)
+        mid = (lambda a, b: float(np.sqrt(a * b))) if scale == "log" else (lambda a, b: (a + b) / 2)
+        wider_above = (np.log(hi / high) > np.log(low / lo)) if scale == "log" else (hi - high > low - lo)
+        trials[order[top_k]][0][name] = mid(high, hi) if wider_above else mid(lo, low)
         want = ref.tuning.coarse_to_fine(trials, space, top_k)
         narrowed(lib, trials, space, top_k, f"coarse_to_fine({n} random trials, {d} hyperparameters, top_k={top_k})",
                  {name: want[name][1:] for name in space})
@@ -105,6 +150,12 @@ def search_hidden(lib, rng):
     label = f"log_uniform(rng, {low:.4g}, {high:.4g}, size=(100, 80))"
     values = drawn(lib, int(rng.integers(2**31)), low, high, (100, 80), label)
     log_values_uniform(label, values.ravel(), low, high)
+    # low = high: every draw is that value, up to the relative 1e-9 a rounding step may miss it by.
+    label = f"log_uniform(rng, {low:.17g}, {low:.17g}, size=50)"
+    same = drawn(lib, int(rng.integers(2**31)), low, low, 50, label)
+    if np.max(np.abs(same / low - 1)) > 1e-9:
+        raise CheckFailed(f"{label}: the draws range from {same.min():.17g} to {same.max():.17g}; with low = high "
+                          "every draw is that value (up to a relative 1e-9)")
 
     d = int(rng.integers(2, 4))  # at least two: each needs its own draw
     space = random_space(rng, d)
@@ -141,6 +192,8 @@ MUTANTS = [
            "ok = bool(abs(loss - expected) <= rel_tol)", ("initial_loss_check", "sanity_checks_hidden")),
     Mutant("overfit_keeps_regularization", "tuning", "reg, model.reg = model.reg, 0.0", "reg = model.reg",
            ("overfit_small_subset", "sanity_checks_hidden")),
+    Mutant("overfit_regularization_not_restored", "tuning", "    finally:\n        model.reg = reg\n",
+           "    finally:\n        pass\n", ("overfit_restores_regularization",)),
     Mutant("overfit_accuracy_on_all_training_data", "tuning",
            "train_acc = float(np.mean(np.argmax(model.loss(X), axis=1) == y))",
            "train_acc = float(np.mean(np.argmax(model.loss(X_all), axis=1) == y_all))",
@@ -164,6 +217,16 @@ MUTANTS = [
            "elif (start - end) / start > min_decrease:", ("diagnose_learning_rate", "diagnosis_hidden")),
     Mutant("diagnose_absolute_decrease", "tuning", "elif (start - end) / start < min_decrease:",
            "elif start - end < min_decrease:", ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_too_small_before_going_up", "tuning",
+           '        if end > start:\n            verdict = "too large"\n'
+           '        elif (start - end) / start < min_decrease:\n            verdict = "too small"\n',
+           '        if (start - end) / start < min_decrease:\n            verdict = "too small"\n'
+           '        elif end > start:\n            verdict = "too large"\n',
+           ("diagnose_learning_rate", "diagnosis_hidden")),
+    Mutant("diagnose_window_of_ten_steps", "tuning", "window = max(1, len(losses) // 10)",
+           "window = min(10, len(losses))", ("diagnosis_hidden",)),
+    Mutant("diagnose_tenth_rounded_up", "tuning", "window = max(1, len(losses) // 10)",
+           "window = max(1, -(-len(losses) // 10))", ("diagnosis_hidden",)),
     Mutant("diagnose_last_value_only", "tuning", "start, end = losses[:window].mean(), losses[-window:].mean()",
            "start, end = losses[0], losses[-1]", ("diagnose_learning_rate",)),
     Mutant("diagnose_explosion_missed_when_it_recovers", "tuning",
@@ -181,6 +244,11 @@ MUTANTS = [
            "out = 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)",
            "out = np.exp(rng.uniform(np.log10(low), np.log10(high), size=size))",
            ("log_uniform", "random_search", "search_hidden")),
+    Mutant("log_uniform_whole_orders_of_magnitude", "tuning",
+           "out = 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)\n"
+           "    out = np.clip(out, low, high)  # 10 ** log10(x) may miss x by one rounding\n",
+           "out = 10.0 ** rng.uniform(np.floor(np.log10(low)), np.ceil(np.log10(high)), size=size)\n",
+           ("log_uniform", "search_hidden")),
     Mutant("log_uniform_global_random_state", "tuning",
            "out = 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=size)",
            "out = 10.0 ** np.random.uniform(np.log10(low), np.log10(high), size=size)",
@@ -317,6 +385,20 @@ ALTERNATIVES = [
             if ratio > 1:
                 return "too large"
             return "too small" if ratio > 1 - min_decrease else "reasonable"
+        ''', ("diagnose_learning_rate",)),
+    Alternative("diagnose_float_division_tenth", "tuning", '''
+        def diagnose_learning_rate(loss_history, min_decrease=0.05, explode_factor=3.0):  # int(n / 10)
+            import math
+            values = [float(v) for v in loss_history]
+            if any(not math.isfinite(v) for v in values) or max(values) > explode_factor * values[0]:
+                return "too large"
+            w = max(int(len(values) / 10), 1)
+            first, last = np.mean(values[:w]), np.mean(values[len(values) - w:])
+            if last > first:
+                return "too large"
+            elif (first - last) / first >= min_decrease:
+                return "reasonable"
+            return "too small"
         ''', ("diagnose_learning_rate",)),
     Alternative("log_uniform_natural_logs", "tuning", '''
         def log_uniform(rng, low, high, size=None):  # natural logs and exp
