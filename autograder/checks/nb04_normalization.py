@@ -2,8 +2,9 @@
 
 Forward checks use small fixed inputs whose statistics are easy to work out by hand: a
 column (or row) with a tiny variance, where eps matters, and a constant column, where the
-variance is 0. Backward checks compare with the grader's numeric gradient of the
-student's own forward pass.
+variance is 0. Backward checks compare with the grader's numeric gradient: of the
+reference forward in trusted grading (with inputs from the run's seed), of the student's
+own forward in the self-check (see gradcheck.py).
 """
 
 import numpy as np
@@ -104,24 +105,23 @@ def batchnorm_forward_test(lib):
           "its row in the batch of 4")
 
 
-def backward_check(lib, backward, seed):
-    rng = np.random.default_rng(seed)
+def backward_check(lib, ref, rng, backward):
     x = rng.standard_normal((5, 4)) * [1.0, 3.0, 0.5, 2.0] + [0.0, 1.0, -2.0, 5.0]
     gamma = rng.uniform(0.5, 2.0, 4) * [1, -1, 1, 1]
     beta = rng.standard_normal(4)
     backward_matches_numeric(lib, "normalization.batchnorm_forward", f"normalization.{backward}",
                              [x, gamma, beta, {"mode": "train"}], [(0, "dx"), (1, "dgamma"), (2, "dbeta")],
-                             rng, tol=1e-6)
+                             rng, tol=1e-6, ref=ref)
 
 
 @check(A, points=3, tags=["normalization.batchnorm_forward", "normalization.batchnorm_backward"])
-def batchnorm_backward(lib):
-    backward_check(lib, "batchnorm_backward", seed=0)
+def batchnorm_backward(lib, ref, rng):
+    backward_check(lib, ref, rng, "batchnorm_backward")
 
 
 @check(A, points=2, tags=["normalization.batchnorm_forward", "normalization.batchnorm_backward_alt"])
-def batchnorm_backward_alt(lib):
-    backward_check(lib, "batchnorm_backward_alt", seed=1)
+def batchnorm_backward_alt(lib, ref, rng):
+    backward_check(lib, ref, rng, "batchnorm_backward_alt")
 
 
 def ln(lib, x, ln_param, label):
@@ -149,10 +149,9 @@ def layernorm_forward(lib):
 
 
 @check(A, points=2, tags=["normalization.layernorm_forward", "normalization.layernorm_backward"])
-def layernorm_backward(lib):
-    rng = np.random.default_rng(2)
+def layernorm_backward(lib, ref, rng):
     x = rng.standard_normal((4, 6)) * rng.uniform(0.5, 3.0, (4, 1)) + rng.standard_normal((4, 1))
     gamma = rng.uniform(0.5, 2.0, 6) * [1, -1, 1, 1, -1, 1]
     beta = rng.standard_normal(6)
     backward_matches_numeric(lib, "normalization.layernorm_forward", "normalization.layernorm_backward",
-                             [x, gamma, beta, {}], [(0, "dx"), (1, "dgamma"), (2, "dbeta")], rng, tol=1e-6)
+                             [x, gamma, beta, {}], [(0, "dx"), (1, "dgamma"), (2, "dbeta")], rng, tol=1e-6, ref=ref)

@@ -194,13 +194,25 @@ def adam(lib):
         raise CheckFailed(f"{label}: the first step moved the weights by {np.round(moved, 2)} x learning_rate; "
                           "with bias correction m_hat = dw and v_hat = dw**2, so each weight moves by about "
                           "learning_rate. Divide m by (1 - beta1**t) and v by (1 - beta2**t)")
-    close(f"{label}: next_w (every weight with dw != 0 moves by about learning_rate)", w1,
-          [0.9990000099999, -1.999000000002, 0.5, 2.99900000000005], 1e-9)
+    # Where sqrt(v) is near epsilon (dw = 1e-3) epsilon's place shows: the docstring adds it to
+    # sqrt(v_hat); the efficient form in Kingma and Ba's paper folds the corrections into the
+    # rate and adds it to sqrt(v). Both are Adam, so next_w may follow either, step after step.
+    where = (" (epsilon added to sqrt(v_hat) as the docstring says, or to sqrt(v) in the paper's "
+             "efficient form)")
+    w1 = as_array(f"{label}: next_w", w1, (4,))
+    paper = np.allclose(w1, EFFICIENT_FORM[0], rtol=1e-9, atol=0)
+    close(f"{label}: next_w (every weight with dw != 0 moves by about learning_rate){where}", w1,
+          EFFICIENT_FORM[0] if paper else [0.9990000099999, -1.999000000002, 0.5, 2.99900000000005], 1e-9)
     state(label, config, "m", 0.1 * dw, 1e-12)
     state(label, config, "v", 0.001 * dw**2, 1e-12)
     w2, config = step(lib, "adam", w1, dw, config, f"{label}, then a second step")
-    close(f"{label}, then a second step with the same gradient: next_w", w2,
-          [0.9980000199998, -1.998000000004, 0.5, 2.9980000000000997], 1e-9)
+    close(f"{label}, then a second step with the same gradient: next_w{where}", w2,
+          EFFICIENT_FORM[1] if paper else [0.9980000199998, -1.998000000004, 0.5, 2.9980000000000997], 1e-9)
+
+
+# next_w after the first and the second step above, in the paper's efficient form.
+EFFICIENT_FORM = ([0.9990003161277976, -1.9990000000632455, 0.5, 2.999000000001581],
+                  [0.9980005397405042, -1.998000000107978, 0.5, 2.9980000000026994])
 
 
 # -- learning-rate schedules -----------------------------------------------------------

@@ -420,6 +420,23 @@ ALTERNATIVES = [
             w -= lr_t * config['m'] / (np.sqrt(config['v']) + config['epsilon'] * np.sqrt(1 - b2**t))
             return w, config
         ''', ("adam",)),
+    Alternative("adam_paper_efficient_form", "optim", '''
+        def adam(w, dw, config=None):  # adam paper efficient form
+            # Kingma and Ba's efficient version, as printed: the corrections folded into the
+            # step size and epsilon added to sqrt(v), not to sqrt(v_hat) (a difference of
+            # the order of epsilon, which the checks accept).
+            if config is None:
+                config = {}
+            for key, value in [('learning_rate', 1e-3), ('beta1', 0.9), ('beta2', 0.999), ('epsilon', 1e-8)]:
+                config.setdefault(key, value)
+            b1, b2 = config['beta1'], config['beta2']
+            t = config.get('t', 0) + 1
+            m = b1 * config.get('m', np.zeros_like(w)) + (1 - b1) * dw
+            v = b2 * config.get('v', np.zeros_like(w)) + (1 - b2) * dw**2
+            alpha = config['learning_rate'] * np.sqrt(1 - b2**t) / (1 - b1**t)
+            config.update(m=m, v=v, t=t)
+            return w - alpha * m / (np.sqrt(v) + config['epsilon']), config
+        ''', ("adam",)),
     Alternative("adam_moving_average_corrections", "optim", '''
         def adam(w, dw, config=None):  # adam moving average corrections
             if config is None:  # a fresh state
