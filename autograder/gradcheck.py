@@ -24,6 +24,19 @@ def short(qualname):
     return qualname.rpartition(".")[2]
 
 
+def call_backward(lib, backward, dout, cache, label=None):
+    """The student's backward(dout, cache), failing if it changed dout in place: the layer
+    docstrings say dout is read only, since a caller may pass the same upstream gradient on
+    to another layer (two branches, a residual connection) after this one."""
+    grads, after = lib.call(backward, dout, cache, return_args=True)
+    label = label or short(backward)
+    if not (isinstance(after, list) and after and np.shape(after[0]) == np.shape(dout)
+            and np.array_equal(np.asarray(after[0]), dout)):
+        raise CheckFailed(f"{label} changed dout in place; dout is read only (the caller may still need it): "
+                          "compute dx in a new array, e.g. dx = dout * mask rather than dout[...] = 0")
+    return grads
+
+
 def reference_function(ref, qualname):
     """The reference's ``module.function``."""
     module, func = qualname.split(".")
@@ -50,10 +63,13 @@ def backward_matches_numeric(lib, forward, backward, args, wrt, rng, tol=1e-7, r
     in the order it returns them.
     """
     out, cache = unpack(f"{short(forward)}", lib.call(forward, *args), 2)
-    shape = None if ref is None else np.shape(reference_function(ref, forward)(*copy.deepcopy(args))[0])
-    out = as_array(f"{short(forward)}: out", out, shape)
+    if ref is None:
+        out = as_array(f"{short(forward)}: out", out)
+    else:  # the gradient is the reference forward's, so the forward must be the reference's too
+        out = close(f"{short(forward)}: out", out, reference_function(ref, forward)(*copy.deepcopy(args))[0], tol,
+                    "the reference")
     dout = rng.standard_normal(out.shape)
-    grads = lib.call(backward, dout, cache)
+    grads = call_backward(lib, backward, dout, cache)
     grads = unpack(short(backward), grads, len(wrt)) if len(wrt) > 1 else (grads,)
     for (position, name), grad in zip(wrt, grads):
         numeric = numeric_gradient(evaluator(lib, ref, forward), args, position, dout)
@@ -99,7 +115,7 @@ def matches_reference(lib, ref, forward, backward, args, grad_names, rng, tol=1e
     close(f"{label}: out", out, ref_out, tol, "the reference", floor)
     dout = rng.standard_normal(ref_out.shape).astype(ref_out.dtype)
     ref_grads = ref_backward(dout, ref_cache)
-    grads = lib.call(backward, dout, cache)
+    grads = call_backward(lib, backward, dout, cache, f"{short(backward)}{regime}")
     if len(grad_names) == 1:
         grads, ref_grads = (grads,), (ref_grads,)
     grads = unpack(f"{short(backward)}{regime}", grads, len(grad_names))

@@ -382,6 +382,11 @@ class Sandbox:
         return self.request({"op": "call", "func": func, "args": list(args), "kwargs": kwargs,
                              "pick": pick, "return_args": return_args}, callbacks)
 
+    def attribute(self, obj, name):
+        """``obj.name`` of an object the worker keeps (an ``Opaque``), as a plain value: student
+        data like any reply, so check its type and shape before use."""
+        return self.request({"op": "attribute", "func": f"{obj.type_name}.{name}", "object": obj, "name": name})
+
     def map(self, func, arg_tuples, pick=None):
         """Call ``func(*args)`` for each tuple in one round trip; returns the list of results."""
         calls = [[list(args), {}] for args in arg_tuples]

@@ -87,6 +87,8 @@ MUTANTS = [
            ("relu_forward", "relu_hidden")),
     Mutant("relu_backward_forgets_dout", "layers", "dx = dout * (x > 0)", "dx = 1.0 * (x > 0)",
            ("relu_backward", "relu_hidden")),
+    Mutant("relu_backward_zeroes_dout_in_place", "layers", "dx = dout * (x > 0)", "dx = dout\n    dx[x <= 0] = 0",
+           ("relu_backward", "relu_hidden")),
     Mutant("softmax_unstable", "layers", "shifted = x - x.max(axis=1, keepdims=True)", "shifted = x",
            ("softmax_loss", "losses_hidden")),
     Mutant("softmax_dx_not_averaged", "layers", "    dx /= n\n", "",

@@ -51,7 +51,7 @@ def sanity_checks_hidden(lib, rng):
              f"seed={seed})")
     _, acc, losses = overfit(lib, data, num_examples, seed, label, reg=2.0, hidden=48, num_epochs=200)
     if acc != 1.0:
-        raise CheckFailed(f"{label}: train_acc is {acc:.3f}; a network this size memorises {num_examples} examples "
+        raise CheckFailed(f"{label}: the trained network classifies {acc:.3f} of its examples correctly; a network this size memorises {num_examples} examples "
                           "once its regularization is off")
 
 
