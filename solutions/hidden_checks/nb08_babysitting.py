@@ -13,7 +13,8 @@ from autograder.checks.nb08_babysitting import (
     diagnosis_matches, grid_matches, initial_loss_case, log_values_uniform, narrowed, overfit, random_configs_match,
     random_labels_task, searched, seeded, drawn)
 from autograder.mutation import Alternative, Mutant
-from autograder.registry import CheckFailed, check
+from autograder.registry import CheckFailed, check, scalar
+from autograder.sandbox import Rng
 
 A = "08_babysitting"
 
@@ -104,6 +105,11 @@ def search_hidden(lib, rng):
     label = f"log_uniform(rng, {low:.4g}, {high:.4g}, size=(100, 80))"
     values = drawn(lib, int(rng.integers(2**31)), low, high, (100, 80), label)
     log_values_uniform(label, values.ravel(), low, high)
+    # size=None, the docstring's other path: one float per call, from 2000 generators.
+    label = f"log_uniform(rng, {low:.4g}, {high:.4g}) (size None), from 2000 generators"
+    first = int(rng.integers(2**31 - 2000))
+    scalars = lib.map("tuning.log_uniform", [(Rng(first + k), low, high) for k in range(2000)])
+    log_values_uniform(label, [scalar(label, v) for v in scalars], low, high)
 
     d = int(rng.integers(2, 4))  # at least two: each needs its own draw
     space = random_space(rng, d)
@@ -132,6 +138,8 @@ def search_hidden(lib, rng):
 # Realistic bugs, each a small change to the reference: tests/test_checks.py asserts that
 # every check named in `breaks` fails when the bug is applied.
 MUTANTS = [
+    Mutant("log_uniform_scalar_on_a_linear_scale", "tuning", "        out = float(out)\n",
+           "        out = float(rng.uniform(low, high))\n", ("search_hidden",)),
     Mutant("initial_loss_log10", "tuning", "expected = float(np.log(num_classes))",
            "expected = float(np.log10(num_classes))", ("initial_loss_check", "sanity_checks_hidden")),
     Mutant("initial_loss_one_sided_tolerance", "tuning", "ok = bool(abs(loss - expected) <= rel_tol * expected)",
