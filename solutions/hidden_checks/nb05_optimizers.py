@@ -441,8 +441,7 @@ ALTERNATIVES = [
             # Kingma and Ba's efficient version, as printed: the corrections folded into the
             # step size and epsilon added to sqrt(v), not to sqrt(v_hat) (a difference of
             # the order of epsilon, which the checks accept).
-            if config is None:
-                config = {}
+            config = config if config is not None else {}
             for key, value in [('learning_rate', 1e-3), ('beta1', 0.9), ('beta2', 0.999), ('epsilon', 1e-8)]:
                 config.setdefault(key, value)
             b1, b2 = config['beta1'], config['beta2']
