@@ -14,6 +14,7 @@ one, is off by dozens. The seeds are fixed, so an implementation always gets the
 import numpy as np
 
 from ..registry import CheckFailed, as_array, check, close, scalar, unpack
+from ..registry import distinct as distinct_text
 from ..sandbox import Callback, Opaque, Rng
 
 A = "08_babysitting"
@@ -175,7 +176,8 @@ def overfit(lib, data, num_examples, seed, label, reg=1.0, hidden=32, num_epochs
     acc, last = accuracy_and_loss(network_params(lib, model, f"{label}, after training", D, hidden, C), X, y)
     reported = scalar(f"{label}: train_acc", train_acc)
     if abs(reported - acc) > 1e-9:
-        raise CheckFailed(f"{label}: train_acc is {reported:.3f}, but the trained network classifies {acc:.3f} of "
+        reported_text, acc_text = distinct_text(reported, acc, 4)
+        raise CheckFailed(f"{label}: train_acc is {reported_text}, but the trained network classifies {acc_text} of "
                           "the examples it trained on correctly; measure the accuracy on those examples")
     return indices, acc, (first, last)
 
