@@ -147,6 +147,26 @@ def random_shift(X, rng, max_shift=3):
     assert "the shifts of examples 2k and 2k + 1 are not independent" in output(results, "random_shift")
 
 
+def test_a_crop_whose_window_is_tied_to_the_example_index_fails(tmp_path):
+    # Each corner row and column is uniform and the seed moves them, but image n's window
+    # follows from image n - 1's.
+    lib = lib_with(tmp_path, "augmentation", """
+def random_crop(X, rng, padding=4):
+    N, C, H, W = X.shape
+    k = 2 * padding + 1
+    start = int(rng.integers(k * k))
+    padded = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    out = np.empty_like(X)
+    for n in range(N):
+        top, left = divmod((start + 7 * n) % (k * k), k)
+        out[n] = padded[n, :, top:top + H, left:left + W]
+    return out
+""")
+    results = grade(lib, {"random_crop"}, seed=12)
+    assert failed(results) == {"random_crop"}
+    assert "of examples 2k and 2k + 1 are not independent" in output(results, "random_crop")
+
+
 def test_a_fixed_noise_pattern_with_a_little_fresh_noise_fails(tmp_path):
     # A pattern drawn once from a fixed seed, plus a little noise from rng: the mean and the
     # spread are right, every example and every seed differs, but two generators give one

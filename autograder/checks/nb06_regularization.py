@@ -211,13 +211,13 @@ def independent(label, first, second, what, bins=4):
                           "from its index or a pattern")
 
 
-def independent_draws(label, per_example, other_seed, what):
+def independent_draws(label, per_example, other_seed, what, bins=4):
     """Neighbouring examples (in disjoint pairs) draw independently, and so do two generators
     for one example. ``per_example`` and ``other_seed`` have one row of draws per example."""
     rows = np.asarray(per_example, dtype=np.float64).reshape(len(per_example), -1)
     even = rows[: len(rows) // 2 * 2]
-    independent(label, even[0::2], even[1::2], f"{what} of examples 2k and 2k + 1")
-    independent(label, rows, other_seed, f"{what} that two generators with different seeds give one example")
+    independent(label, even[0::2], even[1::2], f"{what} of examples 2k and 2k + 1", bins)
+    independent(label, rows, other_seed, f"{what} that two generators with different seeds give one example", bins)
 
 
 @check(A, points=1, tags=["regularization.dropout_forward"])
@@ -661,6 +661,9 @@ def random_crop(lib):
     one_per_row(label, corners[:, 0] * 10 + corners[:, 1], "window position")
     uniform_counts(label, corners[:, 0], [0, 1, 2, 3, 4], "the window's top row")
     uniform_counts(label, corners[:, 1], [0, 1, 2, 3, 4], "the window's left column")
+    other = crops_of(label, X, augmented(lib, "random_crop", X, 3, label, padding=2), 2)
+    for axis, what in [(0, "the windows' top rows"), (1, "the windows' left columns")]:
+        independent_draws(label, corners[:, axis], other[:, axis], what, bins=5)
     label = "random_crop(X (3, 1, 5, 6), rng, padding=0)"
     close(f"{label}: out (no padding: the image itself)", augmented(lib, "random_crop", X[:3], 2, label, padding=0),
           X[:3], 0)
