@@ -1,10 +1,16 @@
 """Checks: what one graded test is, how checks are registered, and how they compare.
 
 A check is a function decorated with ``@check(assignment, points, tags)``. It receives the
-arguments it names: ``lib`` (a ``Sandbox`` running the student's library), and for hidden
-checks ``ref`` (the reference library, trusted) and ``rng`` (seeded per check). It passes by
-returning and fails by raising ``CheckFailed`` with a message for the student. Points are
-all or nothing, exactly like an nbgrader test cell.
+arguments it names: ``lib`` (a ``Sandbox`` running the student's library), ``ref`` (the
+reference library, trusted; None in the student's self-check, which has no reference) and
+``rng`` (seeded per check). It passes by returning and fails by raising ``CheckFailed``
+with a message for the student. Points are all or nothing, exactly like an nbgrader test
+cell.
+
+Trusted grading is every run with the reference (``grade``, ``grade-all``,
+``sync-gradebook``, Gradescope). There a visible check's ``rng`` comes from the run's seed,
+like a hidden check's, so its inputs cannot be looked up in a table; in the self-check
+(``ref`` None) it is fixed, so a student sees the same inputs on every run.
 """
 
 import dataclasses
@@ -33,6 +39,7 @@ class Check:
     requires: tuple = ()  # names of the visible checks of the earlier work this one builds on
 
     def run(self, lib, ref=None, seed=0):
+        seed = seed if self.hidden or ref is not None else 0  # see the module docstring
         available = {"lib": lib, "ref": ref, "rng": np.random.default_rng([seed, zlib.crc32(self.name.encode())])}
         wanted = inspect.signature(self.func).parameters
         return self.func(**{k: v for k, v in available.items() if k in wanted})
@@ -148,6 +155,16 @@ def _comparable(label, got, want, against):
     return got, want
 
 
+def distinct(got, want, digits=6):
+    """``got`` and ``want`` as text with enough significant digits (at least ``digits``, up to
+    17, where every float64 prints exactly) that two different numbers never look equal."""
+    for n in range(digits, 18):
+        a, b = f"{got:.{n}g}", f"{want:.{n}g}"
+        if a != b or got == want:
+            return a, b
+    return repr(float(got)), repr(float(want))
+
+
 def close(label, got, want, tol, against="the expected values", floor=None, scale=None):
     """Fail unless ``got`` matches ``want`` entry by entry, naming the worst index.
 
@@ -171,8 +188,9 @@ def close(label, got, want, tol, against="the expected values", floor=None, scal
         ix = tuple(int(i) for i in worst)
         how = (f"rel. error {err[worst]:.1e} > {tol:.0e}" if size[worst] >= near_zero else
                f"off by {diff[worst]:.1e}; entries this near 0 may be off by {tol:.0e} x {near_zero:.2g}")
+        shown, wanted = distinct(got[worst], want[worst])
         raise CheckFailed(f"{label} differs from {against} ({how}), worst at index {ix}: "
-                          f"got {got[worst]:.6g}, expected {want[worst]:.6g}")
+                          f"got {shown}, expected {wanted}")
     return got
 
 

@@ -68,7 +68,7 @@ def batchnorm_backward(dout, cache):
     -> x_hat = centred * inv_std -> out = gamma * x_hat + beta.
 
     Inputs:
-    - dout: (N, D) upstream gradient
+    - dout: (N, D) upstream gradient (read only: never changed in place)
     - cache: from batchnorm_forward in train mode
 
     Returns a tuple of:
@@ -123,7 +123,7 @@ def layernorm_backward(dout, cache):
     """Backward pass of layer normalization.
 
     Inputs:
-    - dout: (N, D) upstream gradient
+    - dout: (N, D) upstream gradient (read only: never changed in place)
     - cache: from layernorm_forward
 
     Returns a tuple of:

@@ -351,11 +351,8 @@ def test_a_reply_numpy_or_json_refuse_is_malformed_and_replaces_the_worker(tmp_p
     assert "malformed reply" in said, said
 
 
-# -- 9. visible checks: fixed inputs, public answers ---------------------------------------------
+# -- 9. visible checks: in trusted grading their inputs come from the run's seed ---------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="visible checks (about two thirds of the points) use fixed inputs whose expected values "
-                   "ship in autograder/checks/, and backward checks compare with the numeric gradient of the "
-                   "student's own forward: a wrong library answers from a table and stays self-consistent")
 def test_a_wrong_activation_cannot_answer_the_visible_checks_from_their_table(tmp_path, traces):
     lib = lib_with(tmp_path, "activations", """
 _TABLE = {(-1000.0, -3.0, -0.5, 0.0, 0.5, 3.0, 1000.0): [0.0, 0.04742587317756679, 0.37754066879814546, 0.5,

@@ -83,3 +83,11 @@ def test_near_zero_entries_count_on_the_outputs_scale():
     with pytest.raises(CheckFailed, match="rel. error"):
         close("out", f32 + np.float32([0, 1e-7]), f32.astype(np.float64), 1e-4)
     assert precision_floor(np.ones(2), 0.5, np.float32(1)) == precision_floor(f32) > precision_floor(np.ones(2))
+
+
+def test_a_failure_never_prints_two_values_that_look_equal():
+    # Adam's efficient form missed the documented one by 3e-7 and was told "got 0.999, expected 0.999".
+    with pytest.raises(CheckFailed, match=r"got 0\.9990003, expected 0\.9990001$"):
+        close("next_w", [0.9990003], [0.9990001], 1e-9)
+    with pytest.raises(CheckFailed, match=r"got 1\.0000000000000002, expected 1$"):
+        close("out", [1.0000000000000002], [1.0], 0)

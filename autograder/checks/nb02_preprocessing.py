@@ -2,10 +2,15 @@
 
 Every fit_ function is fitted on a small training matrix and every transform is applied to
 *other* examples, so a transform that recomputes the statistics of its own input fails.
+
+In trusted grading (``ref`` given) the matrices vary with the run's seed (each feature
+scaled and shifted by numbers of its own, so a constant feature stays constant; see
+``columns``) and the expected values are the reference's (``gradcheck.expected``).
 """
 
 import numpy as np
 
+from ..gradcheck import expected, varied
 from ..registry import CheckFailed, as_array, check, close, unpack
 
 A = "02_preprocessing"
@@ -30,6 +35,18 @@ PCA_EIGENVECTORS = [[0.7803798621327194, 0.4301539728901779, -0.4538445002250374
 GIVEN_MEAN = np.array([1.0, 0.0, -2.0])
 GIVEN_VECTORS = np.array([[2.0, -2.0, 1.0], [1.0, 2.0, 2.0], [2.0, 1.0, -2.0]]) / 3
 GIVEN_X = np.array([[1.0, 0.0, -2.0], [4.0, 3.0, 1.0], [-2.0, 6.0, 0.0], [0.0, -3.0, -5.0]])
+
+
+def columns(ref, rng, x):
+    """The fixed matrix ``x`` in the self-check; in trusted grading each of its columns scaled
+    and shifted by random numbers of its own, from the run's seed."""
+    if ref is None:
+        return x
+    return x * rng.uniform(0.8, 1.25, x.shape[1]) + rng.uniform(-1, 1, x.shape[1])
+
+
+def shown(x):
+    return np.round(x, 4).tolist()
 
 
 def pca_properties(label, mean, eigenvalues, eigenvectors, D, tol=1e-9):
@@ -64,23 +81,28 @@ def pca_properties(label, mean, eigenvalues, eigenvectors, D, tol=1e-9):
 
 
 @check(A, points=1, tags=["preprocessing.fit_zero_center"])
-def fit_zero_center(lib):
-    mean = lib.call("preprocessing.fit_zero_center", X_TRAIN)
-    close(f"fit_zero_center(X_train {X_TRAIN.tolist()}): the per-feature mean", mean, [3.0, 2.0, -1.0], 1e-12)
-    mean_image = lib.call("preprocessing.fit_zero_center", IMAGES)
-    close("fit_zero_center(images (2, 2, 2, 3)): the mean image", mean_image,
-          [[[9.5, 11.0, 12.5], [14.0, 15.5, 17.0]], [[18.5, 20.0, 21.5], [23.0, 24.5, 26.0]]], 1e-12)
-    channel_mean = lib.call("preprocessing.fit_zero_center", IMAGES, per_channel=True)
+def fit_zero_center(lib, ref, rng):
+    f = "preprocessing.fit_zero_center"
+    x, images = columns(ref, rng, X_TRAIN), varied(ref, rng, IMAGES)
+    mean = lib.call(f, x)
+    close(f"fit_zero_center(X_train {shown(x)}): the per-feature mean", mean, expected(ref, [3.0, 2.0, -1.0], f, x, pick=None),
+          1e-12)
+    mean_image = lib.call(f, images)
+    close("fit_zero_center(images (2, 2, 2, 3)): the mean image", mean_image, expected(
+        ref, [[[9.5, 11.0, 12.5], [14.0, 15.5, 17.0]], [[18.5, 20.0, 21.5], [23.0, 24.5, 26.0]]], f, images, pick=None),
+        1e-12)
+    channel_mean = lib.call(f, images, per_channel=True)
     close("fit_zero_center(images (2, 2, 2, 3), per_channel=True): the channel means, shaped (C, 1, 1)",
-          channel_mean, [[[13.25]], [[22.25]]], 1e-12)
+          channel_mean, expected(ref, [[[13.25]], [[22.25]]], f, images, True, pick=None), 1e-12)
 
 
 @check(A, points=1, tags=["preprocessing.zero_center"])
-def zero_center(lib):
-    mean = np.array([3.0, 2.0, -1.0])
-    out = lib.call("preprocessing.zero_center", X_OTHER, mean)
-    close(f"zero_center(X {X_OTHER.tolist()}, mean {mean.tolist()}): X minus the given training mean",
-          out, [[-3.0, 3.0, 3.0], [1.0, -6.0, 0.0]], 1e-12)
+def zero_center(lib, ref, rng):
+    x, mean = varied(ref, rng, X_OTHER), varied(ref, rng, np.array([3.0, 2.0, -1.0]))
+    out = lib.call("preprocessing.zero_center", x, mean)
+    close(f"zero_center(X {shown(x)}, mean {shown(mean)}): X minus the given training mean",
+          out, expected(ref, [[-3.0, 3.0, 3.0], [1.0, -6.0, 0.0]], "preprocessing.zero_center", x, mean, pick=None),
+          1e-12)
     channel_mean = np.array([[[13.25]], [[22.25]]])
     out = lib.call("preprocessing.zero_center", IMAGES[:1], channel_mean)
     close("zero_center(one image (1, 2, 2, 3), channel means (2, 1, 1))", out,
@@ -88,16 +110,18 @@ def zero_center(lib):
 
 
 @check(A, points=1, tags=["preprocessing.fit_standardizer"])
-def fit_standardizer(lib):
-    label = f"fit_standardizer(X_train {X_TRAIN.tolist()})"
-    mean, std = unpack(label, lib.call("preprocessing.fit_standardizer", X_TRAIN), 2)
-    close(f"{label}: mean", mean, [3.0, 2.0, -1.0], 1e-12)
+def fit_standardizer(lib, ref, rng):
+    x = columns(ref, rng, X_TRAIN)
+    label = f"fit_standardizer(X_train {shown(x)})"
+    mean, std = unpack(label, lib.call("preprocessing.fit_standardizer", x), 2)
+    want_mean, want_std = expected(ref, ([3.0, 2.0, -1.0], [1.8708286933869707, 3.082207001484488, 1.0]),
+                                   "preprocessing.fit_standardizer", x, pick=None)
+    close(f"{label}: mean", mean, want_mean, 1e-12)
     std = as_array(f"{label}: std", std, (3,))
     if not np.isfinite(std[2]) or std[2] == 0:
         raise CheckFailed(f"{label}: std of the constant last feature is {std[2]}; standardize would "
                           "divide by it. Replace standard deviations below min_std by 1")
-    close(f"{label}: std (divide by N; a constant feature gets 1)", std,
-          [1.8708286933869707, 3.082207001484488, 1.0], 1e-12)
+    close(f"{label}: std (divide by N; a constant feature gets 1)", std, want_std, 1e-12)
     X_tiny = np.array([[1.0, 5.0], [1.0 + 1e-10, 6.0], [1.0, 7.0]])
     _, std = unpack("fit_standardizer", lib.call("preprocessing.fit_standardizer", X_tiny, min_std=1e-6), 2)
     close(f"fit_standardizer({X_tiny.tolist()}, min_std=1e-6): std (the first feature's std is "
@@ -105,41 +129,47 @@ def fit_standardizer(lib):
 
 
 @check(A, points=1, tags=["preprocessing.standardize"])
-def standardize(lib):
-    stats = (np.array([3.0, 2.0, -1.0]), np.array([2.0, 4.0, 1.0]))
-    out = lib.call("preprocessing.standardize", X_OTHER, stats)
-    close(f"standardize(X {X_OTHER.tolist()}, (mean [3, 2, -1], std [2, 4, 1])): (X - training mean) / "
-          "training std", out, [[-1.5, 0.75, 3.0], [0.5, -1.5, 0.0]], 1e-12)
+def standardize(lib, ref, rng):
+    x = varied(ref, rng, X_OTHER)
+    stats = (varied(ref, rng, np.array([3.0, 2.0, -1.0])), varied(ref, rng, np.array([2.0, 4.0, 1.0])))
+    out = lib.call("preprocessing.standardize", x, stats)
+    close(f"standardize(X {shown(x)}, (mean {shown(stats[0])}, std {shown(stats[1])})): (X - training mean) / "
+          "training std", out, expected(ref, [[-1.5, 0.75, 3.0], [0.5, -1.5, 0.0]], "preprocessing.standardize", x,
+                                        stats, pick=None), 1e-12)
 
 
 @check(A, points=2, tags=["preprocessing.fit_pca"])
-def fit_pca(lib):
+def fit_pca(lib, ref, rng):
+    x = varied(ref, rng, PCA_X)
     label = "fit_pca(X (6, 3))"
-    mean, eigenvalues, eigenvectors = unpack(label, lib.call("preprocessing.fit_pca", PCA_X), 3)
+    mean, eigenvalues, eigenvectors = unpack(label, lib.call("preprocessing.fit_pca", x), 3)
     mean, eigenvalues, eigenvectors = pca_properties(label, mean, eigenvalues, eigenvectors, 3)
-    close(f"{label}: mean", mean, PCA_MEAN, 1e-12)
-    close(f"{label}: eigenvalues (variances, covariance divided by N)", eigenvalues, PCA_EIGENVALUES, 1e-9)
-    close(f"{label}: eigenvectors (columns)", eigenvectors, PCA_EIGENVECTORS, 1e-9)
+    want = expected(ref, (PCA_MEAN, PCA_EIGENVALUES, PCA_EIGENVECTORS), "preprocessing.fit_pca", x, pick=None)
+    close(f"{label}: mean", mean, want[0], 1e-12)
+    close(f"{label}: eigenvalues (variances, covariance divided by N)", eigenvalues, want[1], 1e-9)
+    close(f"{label}: eigenvectors (columns)", eigenvectors, want[2], 1e-9)
 
 
 @check(A, points=1, tags=["preprocessing.pca_transform"])
-def pca_transform(lib):
+def pca_transform(lib, ref, rng):
+    x = varied(ref, rng, GIVEN_X)
     pca = (GIVEN_MEAN, np.array([9.0, 4.0, 0.25]), GIVEN_VECTORS)
-    expected = (GIVEN_X - GIVEN_MEAN) @ GIVEN_VECTORS
-    out = lib.call("preprocessing.pca_transform", GIVEN_X, pca)
-    close("pca_transform(X (4, 3), pca): (X - training mean) @ eigenvectors", out, expected, 1e-12)
-    out = lib.call("preprocessing.pca_transform", GIVEN_X, pca, k=2)
-    close("pca_transform(X (4, 3), pca, k=2): the first two components only", out, expected[:, :2], 1e-12)
+    want = (x - GIVEN_MEAN) @ GIVEN_VECTORS
+    out = lib.call("preprocessing.pca_transform", x, pca)
+    close("pca_transform(X (4, 3), pca): (X - training mean) @ eigenvectors", out, want, 1e-12)
+    out = lib.call("preprocessing.pca_transform", x, pca, k=2)
+    close("pca_transform(X (4, 3), pca, k=2): the first two components only", out, want[:, :2], 1e-12)
 
 
 @check(A, points=2, tags=["preprocessing.whiten"])
-def whiten(lib):
+def whiten(lib, ref, rng):
     # The last direction has zero variance: only eps keeps the result finite.
+    x = varied(ref, rng, GIVEN_X)
     eigenvalues = np.array([9.0, 4.0, 0.0])
     pca = (GIVEN_MEAN, eigenvalues, GIVEN_VECTORS)
-    rotated = (GIVEN_X - GIVEN_MEAN) @ GIVEN_VECTORS
+    rotated = (x - GIVEN_MEAN) @ GIVEN_VECTORS
     for eps, extra in [(1e-5, {}), (0.5, {"eps": 0.5})]:
-        out = lib.call("preprocessing.whiten", GIVEN_X, pca, **extra)
+        out = lib.call("preprocessing.whiten", x, pca, **extra)
         close(f"whiten(X (4, 3), pca with eigenvalues {eigenvalues.tolist()}, eps={eps}): "
               "decorrelated X / sqrt(eigenvalue + eps)", out, rotated / np.sqrt(eigenvalues + eps), 1e-12)
 

@@ -1,7 +1,9 @@
 """Visible checks for notebook 05_optimizers: update rules, learning-rate schedules,
 Newton's step and L-BFGS.
 
-The update rules are checked on fixed inputs. For sgd_momentum, rmsprop and adam the
+The update rules are checked on fixed inputs in the self-check; in trusted grading the
+same inputs scaled by random factors from the run's seed, against the reference (``Steps``).
+For sgd_momentum, rmsprop and adam the
 inputs and expected values are the ones CS231n's assignment publishes (rounded there to
 8 decimals, hence a tolerance of 2e-7 where entries are small), so code written for that
 assignment passes here too. The other expected values are small enough to work out by
@@ -12,10 +14,12 @@ L-BFGS is checked against the grader's own dense BFGS matrix, and the minimiser 
 objectives the grader evaluates itself (student code can call them, not read them).
 """
 
+import copy
 import math
 
 import numpy as np
 
+from ..gradcheck import varied
 from ..registry import CheckFailed, as_array, check, close, scalar, unpack
 from ..sandbox import Callback, Opaque, StudentError
 
@@ -53,51 +57,91 @@ def defaults(label, config, wanted):
             raise CheckFailed(f"{label}: the default config[{key!r}] should be {value!r}, got {config[key]!r}")
 
 
+class Steps:
+    """One visible check's calls of an update rule. In the self-check (``ref`` None) the
+    inputs are the fixed ones and ``want`` gives the table written for them. In trusted
+    grading every input array is scaled entry by entry by random factors from the run's seed
+    (``gradcheck.varied``: signs, zeros and sizes stay) and ``want`` gives what the
+    reference's rule makes of the same inputs: next_w, a config entry, or "paper", Adam's
+    next_w in the efficient form of Kingma and Ba's paper (epsilon added to sqrt(v): the same
+    step with epsilon / sqrt(1 - beta2**t) in epsilon's place)."""
+
+    def __init__(self, lib, ref, rng):
+        self.lib, self.ref, self.rng, self.done = lib, ref, rng, None
+
+    def inputs(self, *arrays):
+        return [varied(self.ref, self.rng, a) for a in arrays]
+
+    def step(self, rule, w, dw, config, label):
+        got = step(self.lib, rule, w, dw, config, label)
+        if self.ref is not None:
+            self.done = (rule, np.array(w, dtype=np.float64), np.array(dw), copy.deepcopy(config))
+        return got
+
+    def want(self, what, table):
+        if self.ref is None:
+            return table
+        rule, w, dw, config = self.done
+        config = copy.deepcopy(config)
+        if what == "paper":
+            after = getattr(self.ref.optim, rule)(w.copy(), dw, copy.deepcopy(config))[1]
+            config = config or {}
+            config["epsilon"] = after["epsilon"] / np.sqrt(1 - after["beta2"] ** after["t"])
+        next_w, config = getattr(self.ref.optim, rule)(w.copy(), dw, config)
+        return next_w if what in ("next_w", "paper") else config[what]
+
+
 @check(A, points=2, tags=["optim.sgd_momentum"])
-def sgd_momentum(lib):
+def sgd_momentum(lib, ref, rng):
+    run = Steps(lib, ref, rng)
     label = "sgd_momentum (CS231n's test, learning_rate 1e-3)"
-    v = np.linspace(0.6, 0.9, num=_N * _D).reshape(_N, _D)
-    next_w, config = step(lib, "sgd_momentum", W, DW, {"learning_rate": 1e-3, "velocity": v}, label)
-    state(label, config, "velocity", [
+    w, dw, v = run.inputs(W, DW, np.linspace(0.6, 0.9, num=_N * _D).reshape(_N, _D))
+    next_w, config = run.step("sgd_momentum", w, dw, {"learning_rate": 1e-3, "velocity": v}, label)
+    state(label, config, "velocity", run.want("velocity", [
         [0.5406, 0.55475789, 0.56891579, 0.58307368, 0.59723158],
         [0.61138947, 0.62554737, 0.63970526, 0.65386316, 0.66802105],
         [0.68217895, 0.69633684, 0.71049474, 0.72465263, 0.73881053],
-        [0.75296842, 0.76712632, 0.78128421, 0.79544211, 0.8096]], 1e-8,
+        [0.75296842, 0.76712632, 0.78128421, 0.79544211, 0.8096]]), 1e-8,
         " (momentum * v - learning_rate * dw)")
-    close(f"{label}: next_w (w + the new velocity)", next_w, [
+    close(f"{label}: next_w (w + the new velocity)", next_w, run.want("next_w", [
         [0.1406, 0.20738947, 0.27417895, 0.34096842, 0.40775789],
         [0.47454737, 0.54133684, 0.60812632, 0.67491579, 0.74170526],
         [0.80849474, 0.87528421, 0.94207368, 1.00886316, 1.07565263],
-        [1.14244211, 1.20923158, 1.27602105, 1.34281053, 1.4096]], 1e-8)
+        [1.14244211, 1.20923158, 1.27602105, 1.34281053, 1.4096]]), 1e-8)
 
     label = "sgd_momentum (config None, then a second step with the returned config)"
-    w, dw = np.array([1.0, -2.0, 0.5]), np.array([1.0, 0.5, -2.0])
-    w1, config = step(lib, "sgd_momentum", w, dw, None, label)
+    w, dw = run.inputs(np.array([1.0, -2.0, 0.5]), np.array([1.0, 0.5, -2.0]))
+    w1, config = run.step("sgd_momentum", w, dw, None, label)
     defaults(label, config, {"learning_rate": 1e-2, "momentum": 0.9})
-    close(f"{label}: next_w after step 1 (the velocity starts at zero)", w1, [0.99, -2.005, 0.52], 1e-12)
-    w2, config = step(lib, "sgd_momentum", w1, dw, config, label)
-    state(label, config, "velocity", [-0.019, -0.0095, 0.038], 1e-12, " after step 2 (0.9 * v - 0.01 * dw)")
-    close(f"{label}: next_w after step 2", w2, [0.971, -2.0145, 0.558], 1e-12)
+    close(f"{label}: next_w after step 1 (the velocity starts at zero)", w1, run.want("next_w", [0.99, -2.005, 0.52]),
+          1e-12)
+    w2, config = run.step("sgd_momentum", w1, dw, config, label)
+    state(label, config, "velocity", run.want("velocity", [-0.019, -0.0095, 0.038]), 1e-12,
+          " after step 2 (0.9 * v - 0.01 * dw)")
+    close(f"{label}: next_w after step 2", w2, run.want("next_w", [0.971, -2.0145, 0.558]), 1e-12)
 
 
 @check(A, points=2, tags=["optim.nesterov_momentum"])
-def nesterov_momentum(lib):
+def nesterov_momentum(lib, ref, rng):
+    run = Steps(lib, ref, rng)
     label = "nesterov_momentum (learning_rate 0.1, momentum 0.9)"
-    w, dw, v = np.array([1.0, -2.0, 0.5]), np.array([1.0, 0.5, -2.0]), np.array([0.0, 0.2, -0.1])
-    w1, config = step(lib, "nesterov_momentum", w, dw, {"learning_rate": 0.1, "momentum": 0.9, "velocity": v},
-                      label)
-    state(label, config, "velocity", [-0.1, 0.13, 0.11], 1e-12, " (momentum * v - learning_rate * dw)")
-    plain = w + np.array([-0.1, 0.13, 0.11])
+    w, dw, v = run.inputs(np.array([1.0, -2.0, 0.5]), np.array([1.0, 0.5, -2.0]), np.array([0.0, 0.2, -0.1]))
+    w1, config = run.step("nesterov_momentum", w, dw, {"learning_rate": 0.1, "momentum": 0.9, "velocity": v},
+                          label)
+    velocity = run.want("velocity", [-0.1, 0.13, 0.11])
+    state(label, config, "velocity", velocity, 1e-12, " (momentum * v - learning_rate * dw)")
+    plain = w + np.asarray(velocity)
     if np.allclose(w1, plain):
         raise CheckFailed(f"{label}: next_w is w + v, the plain momentum step; Nesterov's change of variables "
                           "gives w - momentum * v_prev + (1 + momentum) * v")
-    close(f"{label}: next_w (w - momentum * v_prev + (1 + momentum) * v)", w1, [0.81, -1.933, 0.799], 1e-12)
-    w2, config = step(lib, "nesterov_momentum", w1, np.full(3, 0.5), config, f"{label}, step 2")
-    state(f"{label}, step 2", config, "velocity", [-0.14, 0.067, 0.049], 1e-12)
-    close(f"{label}, step 2: next_w", w2, [0.634, -1.9227, 0.7931], 1e-12)
+    close(f"{label}: next_w (w - momentum * v_prev + (1 + momentum) * v)", w1, run.want("next_w", [0.81, -1.933, 0.799]),
+          1e-12)
+    w2, config = run.step("nesterov_momentum", w1, np.full(3, 0.5), config, f"{label}, step 2")
+    state(f"{label}, step 2", config, "velocity", run.want("velocity", [-0.14, 0.067, 0.049]), 1e-12)
+    close(f"{label}, step 2: next_w", w2, run.want("next_w", [0.634, -1.9227, 0.7931]), 1e-12)
 
     label = "nesterov_momentum (config None)"
-    _, config = step(lib, "nesterov_momentum", w, dw, None, label)
+    _, config = run.step("nesterov_momentum", w, dw, None, label)
     defaults(label, config, {"learning_rate": 1e-2, "momentum": 0.9})
     state(label, config, "velocity", -0.01 * dw, 1e-12, " (the velocity starts at zero)")
 
@@ -109,98 +153,117 @@ DW_ADAPT = np.array([3.0, -4.0, 0.0, 1e-4])
 
 
 @check(A, points=2, tags=["optim.adagrad"])
-def adagrad(lib):
+def adagrad(lib, ref, rng):
+    run = Steps(lib, ref, rng)
+    w, dw = run.inputs(W_ADAPT, DW_ADAPT)
     label = "adagrad (learning_rate 0.1, starting without a cache)"
-    w1, config = step(lib, "adagrad", W_ADAPT, DW_ADAPT, {"learning_rate": 0.1}, label)
+    w1, config = run.step("adagrad", w, dw, {"learning_rate": 0.1}, label)
     defaults(label, config, {"epsilon": 1e-7})
-    state(label, config, "cache", [9.0, 16.0, 0.0, 1e-8], 1e-12, " (the sum of dw**2)")
+    state(label, config, "cache", run.want("cache", [9.0, 16.0, 0.0, 1e-8]), 1e-12, " (the sum of dw**2)")
     if not np.all(np.isfinite(w1)):
         raise CheckFailed(f"{label}: next_w is not finite where dw is 0: add epsilon to the square root")
     close(f"{label}: next_w (w - learning_rate * dw / (sqrt(cache) + epsilon), epsilon outside the root)", w1,
-          [0.9000000033333332, -1.9000000025, 0.5, 2.9000999000999], 1e-9)
+          run.want("next_w", [0.9000000033333332, -1.9000000025, 0.5, 2.9000999000999]), 1e-9)
     label = "adagrad (a second step with the same gradient and the returned config)"
-    w2, config = step(lib, "adagrad", w1, DW_ADAPT, config, label)
-    state(label, config, "cache", [18.0, 32.0, 0.0, 2e-8], 1e-12, " (the sum keeps growing)")
+    w2, config = run.step("adagrad", w1, dw, config, label)
+    state(label, config, "cache", run.want("cache", [18.0, 32.0, 0.0, 2e-8]), 1e-12, " (the sum keeps growing)")
     close(f"{label}: next_w (this step is 1/sqrt(2) of the first)", w2,
-          [0.829289326881345, -1.8292893256313452, 0.5, 2.8294391866508883], 1e-9)
+          run.want("next_w", [0.829289326881345, -1.8292893256313452, 0.5, 2.8294391866508883]), 1e-9)
 
 
 @check(A, points=2, tags=["optim.rmsprop"])
-def rmsprop(lib):
+def rmsprop(lib, ref, rng):
+    run = Steps(lib, ref, rng)
     label = "rmsprop (CS231n's test, learning_rate 1e-2)"
-    cache = np.linspace(0.6, 0.9, num=_N * _D).reshape(_N, _D)
-    next_w, config = step(lib, "rmsprop", W, DW, {"learning_rate": 1e-2, "cache": cache}, label)
-    state(label, config, "cache", [
+    w, dw, cache = run.inputs(W, DW, np.linspace(0.6, 0.9, num=_N * _D).reshape(_N, _D))
+    next_w, config = run.step("rmsprop", w, dw, {"learning_rate": 1e-2, "cache": cache}, label)
+    state(label, config, "cache", run.want("cache", [
         [0.5976, 0.6126277, 0.6277108, 0.64284931, 0.65804321],
         [0.67329252, 0.68859723, 0.70395734, 0.71937285, 0.73484377],
         [0.75037008, 0.7659518, 0.78158892, 0.79728144, 0.81302936],
-        [0.82883269, 0.84469141, 0.86060554, 0.87657507, 0.8926]], 1e-8,
+        [0.82883269, 0.84469141, 0.86060554, 0.87657507, 0.8926]]), 1e-8,
         " (decay_rate * cache + (1 - decay_rate) * dw**2)")
-    close(f"{label}: next_w", next_w, [
+    close(f"{label}: next_w", next_w, run.want("next_w", [
         [-0.39223849, -0.34037513, -0.28849239, -0.23659121, -0.18467247],
         [-0.132737, -0.08078555, -0.02881884, 0.02316247, 0.07515774],
         [0.12716641, 0.17918792, 0.23122175, 0.28326742, 0.33532447],
-        [0.38739248, 0.43947102, 0.49155973, 0.54365823, 0.59576619]], 2e-7)
+        [0.38739248, 0.43947102, 0.49155973, 0.54365823, 0.59576619]]), 2e-7)
 
     label = "rmsprop (config None, then a second step)"
-    w1, config = step(lib, "rmsprop", W_ADAPT, DW_ADAPT, None, label)
+    w, dw = run.inputs(W_ADAPT, DW_ADAPT)
+    w1, config = run.step("rmsprop", w, dw, None, label)
     defaults(label, config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
-    state(label, config, "cache", [0.09, 0.16, 0.0, 1e-10], 1e-12, " after step 1 (it starts at zero)")
+    state(label, config, "cache", run.want("cache", [0.09, 0.16, 0.0, 1e-10]), 1e-12, " after step 1 (it starts at zero)")
     if not np.all(np.isfinite(w1)):
         raise CheckFailed(f"{label}: next_w is not finite where dw is 0: add epsilon to the square root")
     close(f"{label}: next_w after step 1 (epsilon outside the square root)", w1,
-          [0.9000000033333333, -1.9000000025, 0.5, 2.9000999000999], 1e-9)
-    w2, config = step(lib, "rmsprop", w1, DW_ADAPT, config, label)
-    state(label, config, "cache", [0.1791, 0.3184, 0.0, 1.99e-10], 1e-12, " after step 2")
+          run.want("next_w", [0.9000000033333333, -1.9000000025, 0.5, 2.9000999000999]), 1e-9)
+    w2, config = run.step("rmsprop", w1, dw, config, label)
+    state(label, config, "cache", run.want("cache", [0.1791, 0.3184, 0.0, 1.99e-10]), 1e-12, " after step 2")
     close(f"{label}: next_w after step 2", w2,
-          [0.8291118845075416, -1.8291118832554478, 0.5, 2.8292619952584106], 1e-9)
+          run.want("next_w", [0.8291118845075416, -1.8291118832554478, 0.5, 2.8292619952584106]), 1e-9)
 
 
 @check(A, points=3, tags=["optim.adam"])
-def adam(lib):
+def adam(lib, ref, rng):
+    run = Steps(lib, ref, rng)
     label = "adam (CS231n's test: learning_rate 1e-2, t 5)"
-    m = np.linspace(0.6, 0.9, num=_N * _D).reshape(_N, _D)
-    v = np.linspace(0.7, 0.5, num=_N * _D).reshape(_N, _D)
-    next_w, config = step(lib, "adam", W, DW, {"learning_rate": 1e-2, "m": m, "v": v, "t": 5}, label)
-    state(label, config, "m", [
+    w, dw, m, v = run.inputs(W, DW, np.linspace(0.6, 0.9, num=_N * _D).reshape(_N, _D),
+                             np.linspace(0.7, 0.5, num=_N * _D).reshape(_N, _D))
+    next_w, config = run.step("adam", w, dw, {"learning_rate": 1e-2, "m": m, "v": v, "t": 5}, label)
+    state(label, config, "m", run.want("m", [
         [0.48, 0.49947368, 0.51894737, 0.53842105, 0.55789474],
         [0.57736842, 0.59684211, 0.61631579, 0.63578947, 0.65526316],
         [0.67473684, 0.69421053, 0.71368421, 0.73315789, 0.75263158],
-        [0.77210526, 0.79157895, 0.81105263, 0.83052632, 0.85]], 1e-8)
-    state(label, config, "v", [
+        [0.77210526, 0.79157895, 0.81105263, 0.83052632, 0.85]]), 1e-8)
+    state(label, config, "v", run.want("v", [
         [0.69966, 0.68908382, 0.67851319, 0.66794809, 0.65738853],
         [0.64683452, 0.63628604, 0.6257431, 0.61520571, 0.60467385],
         [0.59414753, 0.58362676, 0.57311152, 0.56260183, 0.55209767],
-        [0.54159906, 0.53110598, 0.52061845, 0.51013645, 0.49966]], 1e-8)
+        [0.54159906, 0.53110598, 0.52061845, 0.51013645, 0.49966]]), 1e-8)
     if scalar(f"{label}: config['t']", config.get("t")) != 6:
         raise CheckFailed(f"{label}: config['t'] should be 6 after one step from t = 5, got {config.get('t')!r}")
-    close(f"{label}: next_w (t is incremented before the bias correction)", next_w, [
+    close(f"{label}: next_w (t is incremented before the bias correction)", next_w, run.want("next_w", [
         [-0.40094747, -0.34836187, -0.29577703, -0.24319299, -0.19060977],
         [-0.1380274, -0.08544591, -0.03286534, 0.01971428, 0.0722929],
         [0.1248705, 0.17744702, 0.23002243, 0.28259667, 0.33516969],
-        [0.38774145, 0.44031188, 0.49288093, 0.54544852, 0.59801459]], 2e-7)
+        [0.38774145, 0.44031188, 0.49288093, 0.54544852, 0.59801459]]), 2e-7)
 
     label = "adam (config None: the first step)"
-    dw = np.array([1e-3, -5.0, 0.0, 200.0])
-    w1, config = step(lib, "adam", W_ADAPT, dw, None, label)
+    w, dw = run.inputs(W_ADAPT, np.array([1e-3, -5.0, 0.0, 200.0]))
+    w1, config = run.step("adam", w, dw, None, label)
     defaults(label, config, {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8})
     if scalar(f"{label}: config['t']", config.get("t")) != 1:
         raise CheckFailed(f"{label}: config['t'] should be 1 after the first step, got {config.get('t')!r}")
     if not np.all(np.isfinite(w1)):
         raise CheckFailed(f"{label}: next_w is not finite; increment t before the bias correction "
                           "(1 - beta**0 is 0) and keep epsilon in the denominator")
-    moved = np.abs(w1 - W_ADAPT)[[0, 1, 3]] / 1e-3
+    moved = np.abs(w1 - w)[[0, 1, 3]] / 1e-3
     if np.any(moved > 2):
         raise CheckFailed(f"{label}: the first step moved the weights by {np.round(moved, 2)} x learning_rate; "
                           "with bias correction m_hat = dw and v_hat = dw**2, so each weight moves by about "
                           "learning_rate. Divide m by (1 - beta1**t) and v by (1 - beta2**t)")
-    close(f"{label}: next_w (every weight with dw != 0 moves by about learning_rate)", w1,
-          [0.9990000099999, -1.999000000002, 0.5, 2.99900000000005], 1e-9)
+    # Where sqrt(v) is near epsilon (dw = 1e-3) epsilon's place shows: the docstring adds it to
+    # sqrt(v_hat); the efficient form in Kingma and Ba's paper folds the corrections into the
+    # rate and adds it to sqrt(v). Both are Adam, so next_w may follow either, step after step.
+    where = (" (epsilon added to sqrt(v_hat) as the docstring says, or to sqrt(v) in the paper's "
+             "efficient form)")
+    w1 = as_array(f"{label}: next_w", w1, (4,))
+    paper = np.allclose(w1, run.want("paper", EFFICIENT_FORM[0]), rtol=1e-9, atol=0)
+    close(f"{label}: next_w (every weight with dw != 0 moves by about learning_rate){where}", w1,
+          run.want("paper", EFFICIENT_FORM[0]) if paper else
+          run.want("next_w", [0.9990000099999, -1.999000000002, 0.5, 2.99900000000005]), 1e-9)
     state(label, config, "m", 0.1 * dw, 1e-12)
     state(label, config, "v", 0.001 * dw**2, 1e-12)
-    w2, config = step(lib, "adam", w1, dw, config, f"{label}, then a second step")
-    close(f"{label}, then a second step with the same gradient: next_w", w2,
-          [0.9980000199998, -1.998000000004, 0.5, 2.9980000000000997], 1e-9)
+    w2, config = run.step("adam", w1, dw, config, f"{label}, then a second step")
+    close(f"{label}, then a second step with the same gradient: next_w{where}", w2,
+          run.want("paper", EFFICIENT_FORM[1]) if paper else
+          run.want("next_w", [0.9980000199998, -1.998000000004, 0.5, 2.9980000000000997]), 1e-9)
+
+
+# next_w after the first and the second step above, in the paper's efficient form.
+EFFICIENT_FORM = ([0.9990003161277976, -1.9990000000632455, 0.5, 2.999000000001581],
+                  [0.9980005397405042, -1.998000000107978, 0.5, 2.9980000000026994])
 
 
 # -- learning-rate schedules -----------------------------------------------------------

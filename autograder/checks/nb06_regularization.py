@@ -16,7 +16,7 @@ so when an implementation keeps about 1 - p of them.
 
 import numpy as np
 
-from ..gradcheck import backward_matches_numeric
+from ..gradcheck import backward_matches_numeric, call_backward
 from ..registry import CheckFailed, as_array, check, close, unpack
 from ..sandbox import Rng
 
@@ -169,12 +169,55 @@ def dropout_forward(lib):
         keep_rate_matches(label, kept, p)
         mean_is_preserved(label, X_POS, out, p)
         own_mask_per_example(label, kept)
+        out, _ = dropout_call(lib, X_POS, {"p": p, "mode": "train", "seed": seed + 10}, label)
+        independent_draws(label, kept, kept_mask(label, X_POS, out, p), "the masks")
     label = "dropout_forward on images (60, 3, 8, 8), p = 0.6, seed 3"
     out, _ = dropout_call(lib, X_IMAGES, {"p": 0.6, "mode": "train", "seed": 3}, label)
     kept = kept_mask(label, X_IMAGES, out, 0.6)
     keep_rate_matches(label, kept, 0.6)
     own_mask_per_example(label, kept)
     seeding(lib, X_POS[:50], 0.7, 11, describe(0.7, "train", 11))
+
+
+def categories(values, bins):
+    """Each value's category: the value itself when there are at most ``bins`` distinct values
+    (shifts, kept or dropped), else which of ``bins`` equally full ranges it falls in."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    distinct = np.unique(values)
+    if len(distinct) <= bins:
+        return np.searchsorted(distinct, values)
+    return np.searchsorted(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]), values)
+
+
+def independent(label, first, second, what, bins=4):
+    """Fail unless the draws ``first`` and ``second`` (paired entry by entry) look independent:
+    a chi-square test of their contingency table, whose Wilson-Hilferty normal score must
+    stay within SIGMAS. Right marginal counts are not enough: a shift that is a function
+    of the example's index, or the same pattern offset by one random number per call, has
+    them, but its pairs fall on a few cells."""
+    a, b = categories(first, bins), categories(second, bins)
+    table = np.zeros((a.max() + 1, b.max() + 1))
+    np.add.at(table, (a, b), 1)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    df = (table.shape[0] - 1) * (table.shape[1] - 1)
+    if df == 0:
+        return
+    want = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    chi2 = float(np.sum((table - want) ** 2 / want))
+    z = ((chi2 / df) ** (1 / 3) - (1 - 2 / (9 * df))) / np.sqrt(2 / (9 * df))
+    if z > SIGMAS:
+        raise CheckFailed(f"{label}: {what} are not independent (chi-square {chi2:.0f} on {df} degrees of freedom, "
+                          f"{z:.0f} standard errors out): draw every example's randomness afresh from rng, not "
+                          "from its index or a pattern")
+
+
+def independent_draws(label, per_example, other_seed, what, bins=4):
+    """Neighbouring examples (in disjoint pairs) draw independently, and so do two generators
+    for one example. ``per_example`` and ``other_seed`` have one row of draws per example."""
+    rows = np.asarray(per_example, dtype=np.float64).reshape(len(per_example), -1)
+    even = rows[: len(rows) // 2 * 2]
+    independent(label, even[0::2], even[1::2], f"{what} of examples 2k and 2k + 1", bins)
+    independent(label, rows, other_seed, f"{what} that two generators with different seeds give one example", bins)
 
 
 @check(A, points=1, tags=["regularization.dropout_forward"])
@@ -220,14 +263,13 @@ def dropout_dx_matches(label, dx, want, dout, x, out):
 
 @check(A, points=2, tags=["regularization.dropout_forward", "regularization.dropout_backward"],
        requires=["dropout_forward"])
-def dropout_backward(lib):
-    rng = np.random.default_rng(7)
+def dropout_backward(lib, rng):
     for x, p, seed in [(X_POS[:80], 0.7, 21), (X_IMAGES[:20], 0.4, 22)]:
         label = f"dropout_backward after {describe(p, 'train', seed)}, x of shape {x.shape}"
         out, cache = dropout_call(lib, x, {"p": p, "mode": "train", "seed": seed}, label)
         dout = rng.standard_normal(x.shape)
         kept_mask(label, x, out, p)
-        dx = lib.call("regularization.dropout_backward", dout, cache)
+        dx = call_backward(lib, "regularization.dropout_backward", dout, cache, label)
         dropout_dx_matches(label, dx, expected_dx(out, dout, p), dout, x, out)
     label = f"dropout_backward after {describe(0.7, 'test')}"
     _, cache = dropout_call(lib, X_POS[:80], {"p": 0.7, "mode": "test"}, label)
@@ -337,11 +379,35 @@ def dropconnect_forward(lib):
                           "draw fresh masks")
 
 
-def dropconnect_gradients(lib, rng, shape, p, seed, mode):
-    """dropconnect_backward against the grader's numeric gradient of the student's forward,
-    which the seed makes deterministic."""
+def recovered_masks(lib, n, w, b, param, label):
+    """The (n, D, M) masks that ``param``'s seed gives a batch of n examples, read by the
+    grader from the student's forward on one-hot batches: batch d switches on unit d in
+    every example, so out[n] - b = w[d] * M_n[d] / p (each entry checked to be 0 or w / p)."""
+    D, M = w.shape
+    batches = []
+    for d in range(D):
+        x = np.zeros((n, D))
+        x[:, d] = 1.0
+        batches.append((x, w, b, dict(param)))
+    outs = lib.map("regularization.dropconnect_forward", batches, pick=0)
+    masks = np.zeros((n, D, M), dtype=bool)
+    for d, out in enumerate(outs):
+        out = as_array(f"{label} on one-hot inputs: out", out, (n, M))
+        kept = ~np.isclose(out - b, 0, rtol=0, atol=1e-12)
+        close(f"{label} on one-hot inputs (unit {d} on): out - b, each entry 0 or w[{d}] / p",
+              np.where(kept, out - b, 0.0), np.where(kept, w[d] / param["p"], 0.0), 1e-9)
+        masks[:, d] = kept
+    return masks
+
+
+def dropconnect_gradients(lib, rng, shape, p, seed, mode, ref=None):
+    """dropconnect_backward against the gradient the grader computes itself: in train mode
+    from the masks it reads off the student's forward (``recovered_masks``), which the seed
+    makes deterministic; in test mode, the plain affine layer's."""
     N, D, M = shape
-    x, w, b = rng.standard_normal((N, D)), rng.standard_normal((D, M)), rng.standard_normal(M)
+    x = rng.standard_normal((N, D))
+    w = rng.uniform(0.5, 1.5, (D, M)) * rng.choice([-1.0, 1.0], (D, M))  # away from 0: masks show
+    b = rng.standard_normal(M)
     param = {"p": p, "mode": mode, "seed": seed}
     label = dc_describe(p, mode, seed)
     first, _ = dropconnect_call(lib, x, w, b, param, label)
@@ -349,17 +415,28 @@ def dropconnect_gradients(lib, rng, shape, p, seed, mode):
     if not same_arrays(first, again):
         raise CheckFailed(f"{label} gave different outputs for the same seed, so its gradient cannot be checked; "
                           "draw the masks from a generator seeded with param['seed']")
-    backward_matches_numeric(lib, "regularization.dropconnect_forward", "regularization.dropconnect_backward",
-                             [x, w, b, param], [(0, "dx"), (1, "dw"), (2, "db")], rng, tol=1e-7)
+    if mode == "test":
+        backward_matches_numeric(lib, "regularization.dropconnect_forward", "regularization.dropconnect_backward",
+                                 [x, w, b, param], [(0, "dx"), (1, "dw"), (2, "db")], rng, tol=1e-7, ref=ref)
+        return
+    thinned = w * recovered_masks(lib, N, w, b, param, label) / p  # (N, D, M): what each example used
+    out, cache = dropconnect_call(lib, x, w, b, param, label)
+    close(f"{label}: out, against x[n] @ (w * M_n / p) + b with the masks this seed gave on one-hot inputs "
+          "(draw the masks from the seed alone, not from x)", out, np.einsum("nd,ndm->nm", x, thinned) + b, 1e-9)
+    dout = rng.standard_normal(out.shape)
+    grads = unpack("dropconnect_backward", call_backward(lib, "regularization.dropconnect_backward", dout, cache), 3)
+    want = (np.einsum("nm,ndm->nd", dout, thinned), np.einsum("nd,nm,ndm->dm", x, dout, thinned / w),
+            dout.sum(axis=0))
+    for name, got, target in zip(("dx", "dw", "db"), grads, want):
+        close(f"dropconnect_backward after {label}: {name}", got, target, 1e-7, "the gradient with the forward's masks")
 
 
 @check(A, points=2, tags=["regularization.dropconnect_forward", "regularization.dropconnect_backward"],
        requires=["dropconnect_forward"])
-def dropconnect_backward(lib):
-    rng = np.random.default_rng(10)
+def dropconnect_backward(lib, ref, rng):
     dropconnect_gradients(lib, rng, (5, 4, 3), 0.6, 3, "train")
     dropconnect_gradients(lib, rng, (3, 6, 2), 0.3, 4, "train")
-    dropconnect_gradients(lib, rng, (4, 3, 5), 0.6, 3, "test")
+    dropconnect_gradients(lib, rng, (4, 3, 5), 0.6, 3, "test", ref)
 
 
 # ---------------------------------------------------------------- augmentation: 1-D signals
@@ -438,6 +515,8 @@ def random_shift(lib):
         shifts = shifts_of(label, X, out, max_shift)
         one_per_row(label, shifts, "shift")
         uniform_counts(label, shifts, list(range(-max_shift, max_shift + 1)), "the shift")
+        other = shifts_of(label, X, augmented(lib, "random_shift", X, 1, label, max_shift=max_shift), max_shift)
+        independent_draws(label, shifts, other, "the shifts")
     label = "random_shift(X (5, 20), rng, max_shift=0)"
     close(f"{label}: out (no shift at all)", augmented(lib, "random_shift", X[:5], 0, label, max_shift=0), X[:5], 0)
     draws_from_the_given_rng(lib, "random_shift", X[:50], "random_shift(X (50, 20), rng, max_shift=3)", max_shift=3)
@@ -483,7 +562,10 @@ def random_scale(lib):
     for max_change in (0.2, 0.5):
         label = f"random_scale(X (3000, 20), rng, max_change={max_change})"
         out = augmented(lib, "random_scale", X, 0, label, max_change=max_change)
-        uniform_draws(label, factors_of(label, X, out), 1 - max_change, 1 + max_change, "the factor")
+        factors = factors_of(label, X, out)
+        uniform_draws(label, factors, 1 - max_change, 1 + max_change, "the factor")
+        other = factors_of(label, X, augmented(lib, "random_scale", X, 1, label, max_change=max_change))
+        independent_draws(label, factors, other, "the factors")
     draws_from_the_given_rng(lib, "random_scale", X[:50], "random_scale(X (50, 20), rng, max_change=0.2)",
                              max_change=0.2)
 
@@ -506,6 +588,8 @@ def add_noise(lib):
                 else ""
             raise CheckFailed(f"{label}: the noise out - X has standard deviation {noise.std():.4g}, but it should "
                               f"be std = {std:g}{hint} (tolerance +-{100 * tol:.1f}%)")
+        other = augmented(lib, "add_noise", X, 1, label, std=std) - X
+        independent_draws(label, noise, other, "the noise values")
         spread_matches(label, noise.mean(axis=1), std**2 / noise.shape[1], "the mean noise per example")
         spread_matches(label, noise.mean(axis=0), std**2 / noise.shape[0], "the mean noise per position")
     images = np.random.default_rng(15).standard_normal((4, 3, 5, 5))
@@ -603,6 +687,9 @@ def random_crop(lib):
     one_per_row(label, corners[:, 0] * 10 + corners[:, 1], "window position")
     uniform_counts(label, corners[:, 0], [0, 1, 2, 3, 4], "the window's top row")
     uniform_counts(label, corners[:, 1], [0, 1, 2, 3, 4], "the window's left column")
+    other = crops_of(label, X, augmented(lib, "random_crop", X, 3, label, padding=2), 2)
+    for axis, what in [(0, "the windows' top rows"), (1, "the windows' left columns")]:
+        independent_draws(label, corners[:, axis], other[:, axis], what, bins=5)
     label = "random_crop(X (3, 1, 5, 6), rng, padding=0)"
     close(f"{label}: out (no padding: the image itself)", augmented(lib, "random_crop", X[:3], 2, label, padding=0),
           X[:3], 0)

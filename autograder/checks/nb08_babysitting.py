@@ -14,6 +14,7 @@ one, is off by dozens. The seeds are fixed, so an implementation always gets the
 import numpy as np
 
 from ..registry import CheckFailed, as_array, check, close, scalar, unpack
+from ..registry import distinct as distinct_text
 from ..sandbox import Callback, Opaque, Recorder, Rng
 
 A = "08_babysitting"
@@ -113,14 +114,40 @@ def random_labels_task(seed, n=120, d=8, c=4):
     return {"X_train": rng.standard_normal((n, d)), "y_train": rng.integers(0, c, n)}
 
 
+def network_params(lib, model, label, D, hidden, C):
+    """The params of the student's 1-hidden-layer network, read out of the worker and checked
+    for form: W1 (D, hidden), b1 (hidden,), W2 (hidden, C), b2 (C,)."""
+    params = lib.attribute(model, "params")
+    if not isinstance(params, dict):
+        raise CheckFailed(f"{label}: model.params should be a dict of arrays but is {type(params).__name__}")
+    shapes = {"W1": (D, hidden), "b1": (hidden,), "W2": (hidden, C), "b2": (C,)}
+    for key in shapes:
+        if key not in params:
+            raise CheckFailed(f"{label}: model.params has no {key!r}")
+    return {key: as_array(f"{label}: model.params[{key!r}]", params[key], shape) for key, shape in shapes.items()}
+
+
+def accuracy_and_loss(params, X, y):
+    """What the grader itself makes of a network with these params (affine, ReLU, affine) on
+    (X, y): its accuracy and its mean softmax cross-entropy, without regularization."""
+    with np.errstate(all="ignore"):
+        scores = np.maximum(X @ params["W1"] + params["b1"], 0) @ params["W2"] + params["b2"]
+        picked = np.take_along_axis(scores, y[:, None], axis=1)[:, 0]
+        nll = np.logaddexp.reduce(scores, axis=1) - picked
+    return float(np.mean(np.argmax(scores, axis=1) == y)), float(np.mean(nll))
+
+
 def overfit(lib, data, num_examples, seed, label, reg=1.0, hidden=32, num_epochs=150):
     """Runs overfit_small_subset on a fresh network of the student's fc_net; checks the
-    shapes and the bookkeeping of what comes back. Returns (indices, train_acc, losses)."""
+    shapes and the bookkeeping of what comes back, and recomputes what the function reports
+    about its own work: the accuracy and the loss of the network it returns, on the examples
+    it says it used. Returns (indices, accuracy, (loss before, loss after training))."""
     D, C = data["X_train"].shape[1], int(data["y_train"].max()) + 1
     model = lib.call("fc_net.FullyConnectedNet", [hidden], input_dim=D, num_classes=C, weight_scale="he",
                      reg=reg, seed=seed)
     if not isinstance(model, Opaque):
         raise CheckFailed(f"{label}: fc_net.FullyConnectedNet did not build a network")
+    before = network_params(lib, model, f"{label}, before training", D, hidden, C)
     result = lib.call("tuning.overfit_small_subset", model, data, num_examples=num_examples,
                       num_epochs=num_epochs, learning_rate=0.3, seed=seed)
     indices, train_acc, losses = unpack(label, result, 3)
@@ -134,7 +161,18 @@ def overfit(lib, data, num_examples, seed, label, reg=1.0, hidden=32, num_epochs
     if losses.ndim != 1 or len(losses) != num_epochs:
         raise CheckFailed(f"{label}: loss_history has {losses.size} entries; training on the {num_examples} "
                           f"examples as one batch for {num_epochs} epochs makes {num_epochs} steps")
-    return indices.astype(int), scalar(f"{label}: train_acc", train_acc), losses
+    indices = indices.astype(int)
+    X, y = data["X_train"][indices], data["y_train"][indices]
+    _, first = accuracy_and_loss(before, X, y)
+    close(f"{label}: loss_history[0], against the loss of the untrained network on the chosen examples "
+          "(regularization off)", losses[0], first, 1e-6)
+    acc, last = accuracy_and_loss(network_params(lib, model, f"{label}, after training", D, hidden, C), X, y)
+    reported = scalar(f"{label}: train_acc", train_acc)
+    if abs(reported - acc) > 1e-9:
+        reported_text, acc_text = distinct_text(reported, acc, 4)
+        raise CheckFailed(f"{label}: train_acc is {reported_text}, but the trained network classifies {acc_text} of "
+                          "the examples it trained on correctly; measure the accuracy on those examples")
+    return indices, acc, (first, last)
 
 
 @check(A, points=2, tags=["tuning.overfit_small_subset"], requires=NETWORK)
@@ -145,12 +183,12 @@ def overfit_small_subset(lib):
                  f"{num_examples}, num_epochs=150, learning_rate=0.3, seed={seed})")
         indices, acc, losses = overfit(lib, data, num_examples, seed, label)
         if acc != 1.0:
-            raise CheckFailed(f"{label}: train_acc is {acc:.3f}; a network this size memorises {num_examples} examples "
+            raise CheckFailed(f"{label}: the trained network classifies {acc:.3f} of its examples correctly; a network this size memorises {num_examples} examples "
                               "when nothing holds it back. Is the regularization switched off (model.reg = 0) and "
                               "the accuracy measured on the examples it trained on?")
-        if not losses[-1] < 0.1 * losses[0]:
-            raise CheckFailed(f"{label}: the loss went from {losses[0]:.3f} to {losses[-1]:.3f}; memorising drives it "
-                              "close to 0")
+        if not losses[1] < losses[0]:  # (the Solver keeps the best params, not the last: no more than this)
+            raise CheckFailed(f"{label}: the trained network's loss on its examples went from {losses[0]:.3f} to "
+                              f"{losses[1]:.3f}; training should lower it")
     label = "overfit_small_subset(..., num_examples=20)"
     first, _, _ = overfit(lib, data, 20, 5, label + " with seed 5", num_epochs=5)
     again, _, _ = overfit(lib, data, 20, 5, label + " with seed 5", num_epochs=5)

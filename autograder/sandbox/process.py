@@ -505,7 +505,8 @@ class Sandbox:
 
     def attribute(self, obj, name):
         """``obj.name`` for an object kept in the worker (an ``Opaque``), e.g. a model's ``reg``
-        after a function trained it: the caller's objects as a call left them."""
+        or ``params`` after a function trained it: the caller's objects as a call left them. It
+        is student data like any reply: check its type and shape before use."""
         if not isinstance(obj, codec.Opaque) or not name.isidentifier():
             raise ValueError(f"attribute() reads a plain attribute of an Opaque, not {name!r} of {obj!r}")
         return self.request({"op": "attr", "func": f"{obj.type_name}.{name}", "obj": obj, "name": name})

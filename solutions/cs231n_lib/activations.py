@@ -36,7 +36,7 @@ def sigmoid_backward(dout, cache):
     """Backward pass of the sigmoid.
 
     Inputs:
-    - dout: upstream gradient, shaped like x
+    - dout: upstream gradient, shaped like x (read only: never changed in place)
     - cache: from sigmoid_forward
 
     Returns:
@@ -217,7 +217,7 @@ def maxout_backward(dout, cache):
     tie, give it to one of the tied pieces, e.g. the first, as argmax does).
 
     Inputs:
-    - dout: (N, M)
+    - dout: (N, M) (read only: never changed in place)
     - cache: from maxout_forward
 
     Returns a tuple of:

@@ -4,7 +4,10 @@ Every layer is a pair sharing one contract:
 
 * ``forward(...) -> (out, cache)``: ``cache`` holds what the backward pass needs;
 * ``backward(dout, cache) -> grads``: the gradient of the loss with respect to each input,
-  given ``dout``, the gradient with respect to ``out``.
+  given ``dout``, the gradient with respect to ``out``. ``dout`` is read only: backward
+  never changes it in place, since the caller may still need it (e.g. to send the same
+  upstream gradient into a second branch). Compute new arrays (``dx = dout * mask``, not
+  ``dout[mask] = 0``); returning ``dout`` itself, unchanged, is fine.
 
 Losses return ``(loss, dx)``: the loss averaged over the N examples and its gradient
 with respect to the scores.
@@ -37,7 +40,7 @@ def affine_backward(dout, cache):
     """Backward pass of the fully connected layer.
 
     Inputs:
-    - dout: (N, M) upstream gradient
+    - dout: (N, M) upstream gradient (read only: never changed in place)
     - cache: (x, w, b) from affine_forward
 
     Returns a tuple of:
@@ -78,7 +81,7 @@ def relu_backward(dout, cache):
     subgradient; the usual choice is 0.
 
     Inputs:
-    - dout: upstream gradient, any shape
+    - dout: upstream gradient, any shape (read only: never changed in place)
     - cache: x, shaped like dout
 
     Returns:

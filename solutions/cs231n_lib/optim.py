@@ -207,6 +207,10 @@ def adam(w, dw, config=None):
         m_hat = m / (1 - beta1**t),  v_hat = v / (1 - beta2**t)
         next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
 
+    (The paper's "efficient" form folds the corrections into the step size,
+    learning_rate * sqrt(1 - beta2**t) / (1 - beta1**t), and adds epsilon to sqrt(v)
+    instead of sqrt(v_hat): it differs by the order of epsilon, and is accepted too.)
+
     Inputs:
     - w: array of any shape, the current parameter
     - dw: array shaped like w, the gradient of the loss at w

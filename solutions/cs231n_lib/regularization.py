@@ -73,7 +73,7 @@ def dropout_backward(dout, cache):
     layer is the identity, so dx = dout.
 
     Inputs:
-    - dout: upstream gradient, shaped like the forward's x
+    - dout: upstream gradient, shaped like the forward's x (read only: never changed in place)
     - cache: from dropout_forward
 
     Returns:
@@ -140,7 +140,7 @@ def dropconnect_backward(dout, cache):
     """Backward pass of dropconnect_forward, with the masks of the forward pass.
 
     Inputs:
-    - dout: (N, M) upstream gradient
+    - dout: (N, M) upstream gradient (read only: never changed in place)
     - cache: from dropconnect_forward
 
     Returns a tuple of:

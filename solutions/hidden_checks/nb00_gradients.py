@@ -19,12 +19,12 @@ A = "00_gradients"
                           "gradient_check.rel_error"], hidden=True)
 def gradient_check_hidden(lib, ref, rng):
     x = rng.uniform(0.2, 2, size=(2, 3, 2)) * rng.choice([-1, 1], size=(2, 3, 2))
-    f = ScalarProbe(rng)
+    f = ScalarProbe(rng, x.shape)
     grad, after = lib.call("gradient_check.eval_numerical_gradient", Callback(0), x.copy(), return_args=True,
                            callbacks={0: f})
     close("eval_numerical_gradient on a 3-d x: grad", grad, f.gradient(x), 1e-7, "the exact gradient")
     close("eval_numerical_gradient: x after the call", after[1], x, 0, "x before the call")
-    g, df = ArrayProbe(rng), upstream(rng, x.shape)
+    g, df = ArrayProbe(rng, x.shape), upstream(rng, x.shape)
     grad = lib.call("gradient_check.eval_numerical_gradient_array", Callback(0), x.copy(), df, callbacks={0: g})
     close("eval_numerical_gradient_array on a 3-d x: grad", grad, g.gradient(x, df), 1e-7, "the exact gradient")
     for a, b in [(x, x + rng.normal(0, 1e-4, x.shape)), (np.zeros(5), rng.normal(0, 1e-6, 5)),
@@ -86,6 +86,8 @@ MUTANTS = [
     Mutant("relu_leaks", "layers", "out = np.maximum(x, 0)", "out = np.maximum(x, 0.01 * x)",
            ("relu_forward", "relu_hidden")),
     Mutant("relu_backward_forgets_dout", "layers", "dx = dout * (x > 0)", "dx = 1.0 * (x > 0)",
+           ("relu_backward", "relu_hidden")),
+    Mutant("relu_backward_zeroes_dout_in_place", "layers", "dx = dout * (x > 0)", "dx = dout\n    dx[x <= 0] = 0",
            ("relu_backward", "relu_hidden")),
     Mutant("softmax_unstable", "layers", "shifted = x - x.max(axis=1, keepdims=True)", "shifted = x",
            ("softmax_loss", "losses_hidden")),

@@ -7,6 +7,7 @@ settings over many epochs; Newton's step and L-BFGS on random problems.
 Instructor-only: this folder is never released.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -50,6 +51,18 @@ def regimes(rng):
     yield " (w (5, 3), float32)", (5, 3), 1.0, np.float32, False, 1e-4, 1e-2
 
 
+def adam_target(ref, w, dw, before, after, got, want):
+    """The reference's next_w ``want``, or, when the student's ``got`` is nearer to it, that of
+    the efficient form in Kingma and Ba's paper, which adds epsilon to sqrt(v) rather than to
+    sqrt(v_hat): the same step with epsilon / sqrt(1 - beta2**t) in epsilon's place. Both are
+    Adam (they differ by the order of epsilon); epsilon inside the root is neither."""
+    config = copy.deepcopy(before) or {}
+    config["epsilon"] = after["epsilon"] / np.sqrt(1 - after["beta2"] ** after["t"])
+    paper, _ = ref.optim.adam(w.copy(), dw, config)
+    nearer = np.max(np.abs(got - paper)) < np.max(np.abs(got - np.asarray(want, dtype=np.float64)))
+    return paper if nearer else want
+
+
 def follow_reference(lib, ref, rng, rule, steps=4):
     """Several steps of the student's rule against the reference's, for two parameters
     updated in turn, each with its own config."""
@@ -65,8 +78,11 @@ def follow_reference(lib, ref, rng, rule, steps=4):
                 dw = gradients(rng, shape, scale, dtype, zeros)
                 label = f"{rule}{regime}, parameter {name}, step {k + 1} of {steps}"
                 got = unpack(label, lib.call(f"optim.{rule}", w, dw, config), 2)
+                before = copy.deepcopy(ref_config)
                 want_w, ref_config = getattr(ref.optim, rule)(ref_w.copy(), dw, ref_config)
                 next_w = as_array(f"{label}: next_w", got[0], shape)
+                if rule == "adam":
+                    want_w = adam_target(ref, ref_w, dw, before, ref_config, next_w, want_w)
                 if not isinstance(got[1], dict):
                     raise CheckFailed(f"{label}: the config returned is a {type(got[1]).__name__}, not a dict")
                 close(f"{label}: next_w", next_w, want_w, tol, "the reference")
@@ -424,6 +440,22 @@ ALTERNATIVES = [
             lr_t = config['learning_rate'] * np.sqrt(1 - b2**t) / (1 - b1**t)
             w -= lr_t * config['m'] / (np.sqrt(config['v']) + config['epsilon'] * np.sqrt(1 - b2**t))
             return w, config
+        ''', ("adam",)),
+    Alternative("adam_paper_efficient_form", "optim", '''
+        def adam(w, dw, config=None):  # adam paper efficient form
+            # Kingma and Ba's efficient version, as printed: the corrections folded into the
+            # step size and epsilon added to sqrt(v), not to sqrt(v_hat) (a difference of
+            # the order of epsilon, which the checks accept).
+            config = config if config is not None else {}
+            for key, value in [('learning_rate', 1e-3), ('beta1', 0.9), ('beta2', 0.999), ('epsilon', 1e-8)]:
+                config.setdefault(key, value)
+            b1, b2 = config['beta1'], config['beta2']
+            t = config.get('t', 0) + 1
+            m = b1 * config.get('m', np.zeros_like(w)) + (1 - b1) * dw
+            v = b2 * config.get('v', np.zeros_like(w)) + (1 - b2) * dw**2
+            alpha = config['learning_rate'] * np.sqrt(1 - b2**t) / (1 - b1**t)
+            config.update(m=m, v=v, t=t)
+            return w - alpha * m / (np.sqrt(v) + config['epsilon']), config
         ''', ("adam",)),
     Alternative("adam_moving_average_corrections", "optim", '''
         def adam(w, dw, config=None):  # adam moving average corrections

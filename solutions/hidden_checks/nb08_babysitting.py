@@ -14,7 +14,8 @@ from autograder.checks.nb08_babysitting import (
     diagnosis_matches, grid_matches, initial_loss_case, log_values_uniform, narrowed, overfit, random_configs_match,
     random_labels_task, searched, seeded, drawn)
 from autograder.mutation import Alternative, Mutant
-from autograder.registry import CheckFailed, check
+from autograder.registry import CheckFailed, check, scalar
+from autograder.sandbox import Rng
 
 A = "08_babysitting"
 
@@ -52,7 +53,7 @@ def sanity_checks_hidden(lib, rng):
              f"seed={seed})")
     _, acc, losses = overfit(lib, data, num_examples, seed, label, reg=2.0, hidden=48, num_epochs=200)
     if acc != 1.0:
-        raise CheckFailed(f"{label}: train_acc is {acc:.3f}; a network this size memorises {num_examples} examples "
+        raise CheckFailed(f"{label}: the trained network classifies {acc:.3f} of its examples correctly; a network this size memorises {num_examples} examples "
                           "once its regularization is off")
 
 
@@ -156,6 +157,11 @@ def search_hidden(lib, rng):
     if np.max(np.abs(same / low - 1)) > 1e-9:
         raise CheckFailed(f"{label}: the draws range from {same.min():.17g} to {same.max():.17g}; with low = high "
                           "every draw is that value (up to a relative 1e-9)")
+    # size=None, the docstring's other path: one float per call, from 2000 generators.
+    label = f"log_uniform(rng, {low:.4g}, {high:.4g}) (size None), from 2000 generators"
+    first = int(rng.integers(2**31 - 2000))
+    scalars = lib.map("tuning.log_uniform", [(Rng(first + k), low, high) for k in range(2000)])
+    log_values_uniform(label, [scalar(label, v) for v in scalars], low, high)
 
     d = int(rng.integers(2, 4))  # at least two: each needs its own draw
     space = random_space(rng, d)
@@ -184,6 +190,8 @@ def search_hidden(lib, rng):
 # Realistic bugs, each a small change to the reference: tests/test_checks.py asserts that
 # every check named in `breaks` fails when the bug is applied.
 MUTANTS = [
+    Mutant("log_uniform_scalar_on_a_linear_scale", "tuning", "        out = float(out)\n",
+           "        out = float(rng.uniform(low, high))\n", ("search_hidden",)),
     Mutant("initial_loss_log10", "tuning", "expected = float(np.log(num_classes))",
            "expected = float(np.log10(num_classes))", ("initial_loss_check", "sanity_checks_hidden")),
     Mutant("initial_loss_one_sided_tolerance", "tuning", "ok = bool(abs(loss - expected) <= rel_tol * expected)",
