@@ -85,9 +85,14 @@ def run_check(c, sandbox, reference=None, seed=0, timeout=None, budget_end=None,
             reason = failing[0]["output"].split("\n")[0]
             reason = reason if reason.startswith(names[0]) else f"{names[0]}: {reason}"
             many = len(names) > 1
-            entry["output"] = clean(f"this check builds on your {named} (notebook {notebooks}), which "
-                                    f"{'fail their own checks' if many else 'fails its own check'}: "
-                                    f"fix {'those' if many else 'that'} first. {reason}")
+            first = (f"this check builds on your {named} (notebook {notebooks}), which "
+                     f"{'fail their own checks' if many else 'fails its own check'}: "
+                     f"fix {'those' if many else 'that'} first. {reason}")
+            if c.hidden:  # the hint names visible checks only; the redacted reason stays after it
+                entry["instructor_output"] = clean(f"{first}\n{entry.get('instructor_output', entry['output'])}")
+                entry["output"] = clean(f"{first}\n{entry['output']}")
+            else:
+                entry["output"] = clean(first)
     return entry
 
 
