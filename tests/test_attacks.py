@@ -344,7 +344,8 @@ def probe():
 def test_without_a_sandbox_grade_refuses_and_check_says_so(tmp_path):
     env = {**os.environ, "CS231N_BWRAP": "/nonexistent/bwrap"}
     lib = lib_with(tmp_path, "activations", "")
-    run = lambda *args: subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT, env=env,
+    # run outside the checkout: a gradebook.db there (make release writes one) is a secret too
+    run = lambda *args: subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=tmp_path, env=env,
                                        capture_output=True, text=True, timeout=120)
     refused = run("grade", "--lib", lib, "--check", "sigmoid_forward")
     assert refused.returncode == 2 and "cannot be isolated" in refused.stderr and "--allow-unisolated" in refused.stderr

@@ -361,10 +361,10 @@ def test_without_the_sandbox_grading_refuses_while_nobody_may_read_the_reference
         command = [sys.executable, "-m", "autograder", "grade-all", str(subs), "--out", str(out), "--assignment",
                    "00", "--quiet", "--seed", "0", "--allow-unisolated", "--solutions", str(solutions)]
         env = {**os.environ, "CS231N_BWRAP": "/nonexistent/bwrap"}
-        exposed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        exposed = subprocess.run(command, cwd=shared, env=env, capture_output=True, text=True, timeout=300)
         assert exposed.returncode == 2 and "every user may read" in exposed.stderr and not out.exists(), exposed.stderr
         solutions.chmod(0o700)  # what the error says to do
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(command, cwd=shared, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         thief = results(out, "thief")
         assert "NOT ISOLATED" in thief["extra_data"]["isolation"]

@@ -140,7 +140,7 @@ def lab(student_kit, tmp_path):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, folder / "try_checks.ipynb")
     with jupyterlab(kit, tmp_path) as server:
-        yield {**server, "notebook": folder / "try_checks.ipynb", "shots": tmp_path}
+        yield {**server, "notebook": folder / "try_checks.ipynb", "shots": tmp_path, "kit": kit}
 
 
 def test_a_failing_check_shows_one_line_and_a_passing_one_its_success(lab, tmp_path, monkeypatch):
@@ -156,7 +156,9 @@ def test_a_failing_check_shows_one_line_and_a_passing_one_its_success(lab, tmp_p
         passing = cells.nth(1).locator(".jp-OutputArea").inner_text().strip()
         failing = cells.nth(2).locator(".jp-OutputArea").inner_text().strip()
     assert passing == "passed sigmoid_forward: 1/1 points"
-    assert failing == "affine_forward failed: layers.affine_forward is not implemented yet (at layers.py:30)", failing
+    stub = (lab["kit"] / "cs231n_lib" / "layers.py").read_text().splitlines()
+    line = next(i for i, text in enumerate(stub, 1) if 'NotImplementedError("layers.affine_forward' in text)
+    assert failing == f"affine_forward failed: layers.affine_forward is not implemented yet (at layers.py:{line})", failing
     for frame in ("Traceback", "autograder", "File ", "notebook.py", "---->"):
         assert frame not in failing
 

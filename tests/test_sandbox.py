@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import failed, full_output, lib_with
+from conftest import REFERENCE_LIB, failed, full_output, lib_with
 from autograder import grading
 from autograder.sandbox import codec
 
@@ -186,3 +186,22 @@ def test_the_grader_sees_aliasing_and_the_objects_a_call_left(tmp_path):
         assert isinstance(box, Opaque) and sandbox.attribute(box, "v") == 5.0
         sandbox.call("layers.zero", box)
         assert sandbox.attribute(box, "v") == 0
+
+
+def test_a_sandbox_closed_mid_check_leaves_the_grader_without_its_bounds():
+    """The bounds on the grader's own work (a soft RLIMIT_AS, a CPU timer) last for one check:
+    left behind, they were inherited by whatever the grader started next (a browser, a kernel)."""
+    import resource
+    import signal
+
+    import numpy as np
+
+    from autograder.sandbox import Sandbox
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    with Sandbox(REFERENCE_LIB) as sandbox:
+        sandbox.set_deadline(30)  # and never set_deadline(None)
+        sandbox.call("activations.sigmoid_forward", np.ones(3))
+        assert resource.getrlimit(resource.RLIMIT_AS) != before or before[1] != resource.RLIM_INFINITY
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)

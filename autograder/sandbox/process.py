@@ -272,6 +272,7 @@ class Sandbox:
         self.proc = None
 
     def close(self):
+        self.guard.stop()  # a check's bounds on this process end with its sandbox, set_deadline(None) or not
         self.stop()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
