@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 
@@ -143,7 +144,7 @@ def cmd_sync(args):
     from .course import gradebook
 
     try:
-        changes = gradebook.sync(pathlib.Path(args.course), args.assignment, args.solutions)
+        changes = gradebook.sync(pathlib.Path(args.course), args.assignment, args.solutions, seed=args.seed)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -349,6 +350,8 @@ def add_instructor_commands(sub, grading_options):
     s.add_argument("assignment", help="the assignment id, e.g. 01_activations")
     s.add_argument("--course", default=".", metavar="DIR", help="the nbgrader course folder (default: here)")
     s.add_argument("--solutions", metavar="DIR", help="the instructor's source (default: COURSE/solutions)")
+    s.add_argument("--seed", type=int, default=int(os.environ.get("CS231N_GRADING_SEED") or 0) or None,
+                   help="seed of the hidden checks' inputs (default: $CS231N_GRADING_SEED, else a fresh one)")
     s.set_defaults(run=cmd_sync)
 
     from .course import batch
