@@ -61,7 +61,10 @@ def find_solutions():
     if not configured:
         return None
     folder = pathlib.Path(configured).expanduser().resolve()
-    for path in [folder, *(p for sub in ("hidden_checks", "cs231n_lib") for p in [folder / sub, *(folder / sub).rglob("*")])]:
+    owned = [folder]
+    for sub in ("hidden_checks", "cs231n_lib"):
+        owned += [folder / sub, *(folder / sub).rglob("*")]
+    for path in owned:
         try:
             info = path.lstat()
         except OSError as exc:

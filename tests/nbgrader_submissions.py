@@ -174,7 +174,8 @@ def grade(released, env, tmp):
     for lib, lib_keys in by_lib.items():
         results = grading.grade(lib, sorted({a for _, a in lib_keys}), seed=SEED)
         for student, assignment in lib_keys:
-            ours[student, assignment] = {t["name"]: t["score"] for t in results["tests"] if t["assignment"] == assignment}
+            ours[student, assignment] = {t["name"]: t["score"] for t in results["tests"]
+                                         if t["assignment"] == assignment}
     results = {key: json.loads((gradebook.collected_folder(course / "submitted" / key[0] / key[1])
                                 / "results.json").read_text()) for key in keys}
     return {"course": course, "libs": libs, "before": before, "after": after, "ours": ours, "sync_log": sync_log,

@@ -71,8 +71,7 @@ def test_a_notebook_cannot_write_into_a_classmates_submission_or_the_course(nbgr
 
 def test_planted_solutions_are_never_imported_and_hidden_checks_wait_for_the_grader(nbgrader_graded):
     text = outputs(nbgrader_graded, "planter")
-    assert "ATTACK-SUCCEEDED" not in text and "cannot plant in" in text
-    assert "scored by the course's trusted grader" in text
+    assert "ATTACK-SUCCEEDED" not in text and "cannot plant in" in text  # only in its own private /tmp
     assert set(hidden(nbgrader_graded["before"]["planter", ATTACKED]).values()) == {0}
     assert not (nbgrader_graded["course"] / "submitted" / "solutions").exists()
 
@@ -131,3 +130,19 @@ def test_a_configured_solutions_folder_must_be_the_users_own_and_not_writable_by
         assert "nb00_gradients.py" in str(exc) and "writable by you only" in str(exc)
     monkeypatch.delenv("CS231N_SOLUTIONS")
     assert notebook.find_solutions() is None
+
+
+def test_without_a_sandbox_the_grading_kernel_does_not_start_and_says_why(tmp_path):
+    import json
+
+    connection = tmp_path / "kernel-1.json"
+    connection.write_text(json.dumps({"transport": "ipc", "ip": str(tmp_path / "kernel"), "shell_port": 1,
+                                      "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5,
+                                      "key": "k", "signature_scheme": "hmac-sha256"}))
+    env = {**os.environ, "CS231N_BWRAP": str(tmp_path / "no-bwrap")}
+    env.pop("CS231N_UNSANDBOXED_KERNELS", None)
+    done = subprocess.run([sys.executable, "-I", str(ROOT / "autograder" / "sandbox" / "kernel.py"), "-f",
+                           str(connection)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert "cannot be sandboxed" in done.stderr and "CS231N_UNSANDBOXED_KERNELS=1" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kernel-1.json"]  # no socket, nothing started
