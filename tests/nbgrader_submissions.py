@@ -10,7 +10,8 @@ submitted ``trimmed`` (nbround). Who submits what:
 * ``buggy``: the demo's realistic bugs, on the notebook they break that test_exchange's bob
   does not submit;
 * ``tamper``: the stubs with a notebook cell that disarms ``check``;
-* the attacks, each the stubs with one hostile cell on notebook 00 (``ATTACKS``).
+* ``mallory``: the stubs and notebook 00 with one hostile cell per attack (``ATTACKS``);
+* ``swapped``: the stubs, whose library is replaced by the reference on disk after autograde.
 """
 
 import json
@@ -62,14 +63,15 @@ SUBMITS = {  # student -> the notebooks it submits
 }
 ALTERNATIVE_STUDENTS = [student for student in PACKS if student in SUBMITS]
 CLASSMATE = "tamper"  # whose submission the writer attacks
+ATTACKER = "mallory"
 
 # Each attack is one cell; {course} is the course folder, which an attacker may well know.
 ATTACKS = {
     # (a) swap the submitted library for the reference before sync-gradebook grades it
-    "swapper": """
+    "swapper": """# attack: swapper
 import pathlib, shutil
 course = pathlib.Path({course!r})
-for target in [course / "submitted" / "swapper" / "00_gradients" / "cs231n_lib", pathlib.Path.cwd() / "cs231n_lib"]:
+for target in [course / "submitted" / "mallory" / "00_gradients" / "cs231n_lib", pathlib.Path.cwd() / "cs231n_lib"]:
     try:
         shutil.copytree(course / "solutions" / "cs231n_lib", target, dirs_exist_ok=True)
         print("ATTACK-SUCCEEDED swapped", target)
@@ -77,7 +79,7 @@ for target in [course / "submitted" / "swapper" / "00_gradients" / "cs231n_lib",
         print("swap failed:", type(exc).__name__)
 """,
     # (b) read the hidden checks, the reference and the gradebook, and print them into the feedback
-    "reader": """
+    "reader": """# attack: reader
 import os, pathlib, sys
 course = pathlib.Path({course!r})
 wanted = [course / "solutions" / "hidden_checks" / "nb00_gradients.py", course / "solutions" / "cs231n_lib" / "layers.py",
@@ -93,7 +95,7 @@ for path in wanted:
         print("cannot read", path, type(exc).__name__)
 """,
     # (c) write into a classmate's submission, the course's files and the hidden checks
-    "writer": """
+    "writer": """# attack: writer
 import pathlib
 course = pathlib.Path({course!r})
 targets = [course / "submitted" / {classmate!r} / "00_gradients" / "cs231n_lib" / "layers.py",
@@ -109,7 +111,7 @@ for target in targets:
         print("cannot write", target, type(exc).__name__)
 """,
     # (d) plant solutions/ beside and above the working folder, for check() to import
-    "planter": """
+    "planter": """# attack: planter
 import pathlib
 for folder in [pathlib.Path.cwd(), pathlib.Path.cwd().parent, pathlib.Path("/tmp")]:
     try:
@@ -146,14 +148,14 @@ def grade(released, env, tmp):
             libs[student, assignment] = lib
             nbround.submit(course, student, assignment, lib)
     nbround.insert_cell(course / "submitted" / "tamper" / ATTACKED / f"{ATTACKED}.ipynb", "check = lambda name: None")
-    for student, source in ATTACKS.items():
-        folder = nbround.submit(course, student, ATTACKED, STUB_LIB)
-        libs[student, ATTACKED] = STUB_LIB
+    folder = nbround.submit(course, ATTACKER, ATTACKED, STUB_LIB)
+    libs[ATTACKER, ATTACKED] = STUB_LIB
+    for index, source in enumerate(ATTACKS.values()):
         code = source.format(course=str(course), classmate=CLASSMATE, planted=PLANTED)
-        nbround.insert_cell(folder / f"{ATTACKED}.ipynb", code)
+        nbround.insert_cell(folder / f"{ATTACKED}.ipynb", code, index=1 + index)
     nbround.submit(course, SWAPPED, ATTACKED, STUB_LIB)
     libs[SWAPPED, ATTACKED] = STUB_LIB
-    planted = course / "submitted" / "planter" / ATTACKED / "solutions" / "hidden_checks"
+    planted = course / "submitted" / ATTACKER / ATTACKED / "solutions" / "hidden_checks"
     planted.mkdir(parents=True)
     (planted / "nb00_gradients.py").write_text(PLANTED)
     output = nbround.autograde_all(course, env)
@@ -197,3 +199,10 @@ def hidden(scores):
 
 def autograded_notebook(course, student, assignment=ATTACKED):
     return pathlib.Path(course) / "autograded" / student / assignment / f"{assignment}.ipynb"
+
+
+def attack_output(course, attack):
+    """What the attacker's cell ``attack`` (a key of ATTACKS) printed while nbgrader ran it."""
+    nb = json.loads(autograded_notebook(course, ATTACKER).read_text())
+    [cell] = [c for c in nb["cells"] if "".join(c["source"]).startswith(f"# attack: {attack}\n")]
+    return "".join("".join(o.get("text", "")) + o.get("evalue", "") for o in cell["outputs"])

@@ -101,15 +101,3 @@ def autograde_all(course, env):
     from autograder.course import nbcourse
 
     return run(f".venv/bin/nbgrader autograde '{nbcourse.ASSIGNMENT_GLOB}' --force", course, env)
-
-
-def cell_outputs(notebook):
-    """All text the cells of an (autograded) notebook printed or raised, joined."""
-    nb = json.loads(pathlib.Path(notebook).read_text())
-    texts = []
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            texts.append("".join(out.get("text", "")) + "\n".join(out.get("traceback", [])) + out.get("evalue", ""))
-            for value in out.get("data", {}).values():
-                texts.append("".join(value) if isinstance(value, list) else str(value))
-    return "\n".join(texts)

@@ -1,7 +1,7 @@
 """Attacks from a notebook cell, through the real nbgrader round (``nbgrader_submissions``).
 
-Each attacker hands in the stubs and notebook 00 with one hostile cell; nbgrader runs it in
-the sandboxed kernel. Each must lose its points (the stubs' 0, after sync-gradebook), see and
+The attacker hands in the stubs and notebook 00 with one hostile cell per attack; nbgrader
+runs them in the sandboxed kernel. Each must lose its points (the stubs' 0, after sync-gradebook), see and
 change nothing of the course, and leave no trace.
 """
 
@@ -12,29 +12,28 @@ import sys
 import tempfile
 
 from conftest import ROOT, SOLUTIONS, STUB_LIB
-from nbgrader_submissions import ATTACKED, CLASSMATE, SWAPPED, autograded_notebook, check_scores, hidden
-import nbround
+from nbgrader_submissions import ATTACKED, ATTACKER, ATTACKS, CLASSMATE, SWAPPED, attack_output, check_scores, hidden
 
 HIDDEN_SOURCE = (SOLUTIONS / "hidden_checks" / "nb00_gradients.py").read_text()
 
 
-def outputs(graded, student):
-    return nbround.cell_outputs(autograded_notebook(graded["course"], student))
+def outputs(graded, attack):
+    return attack_output(graded["course"], attack)
 
 
 def test_no_attack_succeeded_from_the_notebook(nbgrader_graded):
-    for student in ("swapper", "reader", "writer", "planter"):
-        text = outputs(nbgrader_graded, student)
-        assert "ATTACK-SUCCEEDED" not in text, student
-        assert "cannot" in text or "failed" in text, student  # the cell ran and was refused
-        assert sum(check_scores(nbgrader_graded["after"][student, ATTACKED]).values()) == 0, student
+    for attack in ATTACKS:
+        text = outputs(nbgrader_graded, attack)
+        assert "ATTACK-SUCCEEDED" not in text, attack
+        assert "cannot" in text or "failed" in text, attack  # the cell ran and was refused
+    assert sum(check_scores(nbgrader_graded["after"][ATTACKER, ATTACKED]).values()) == 0
 
 
 def test_a_notebook_cannot_swap_its_library_for_the_reference(nbgrader_graded):
     course = nbgrader_graded["course"]
-    lib = course / "submitted" / "swapper" / ATTACKED / "cs231n_lib"
+    lib = course / "submitted" / ATTACKER / ATTACKED / "cs231n_lib"
     assert (lib / "layers.py").read_text() == (STUB_LIB / "layers.py").read_text()
-    assert nbgrader_graded["results"]["swapper", ATTACKED]["library_changed"] is False
+    assert nbgrader_graded["results"][ATTACKER, ATTACKED]["library_changed"] is False
 
 
 def test_a_library_swapped_after_collect_is_graded_as_collected_and_said_to_have_changed(nbgrader_graded):
@@ -63,7 +62,7 @@ def test_a_notebook_cannot_write_into_a_classmates_submission_or_the_course(nbgr
     assert "cannot write" in outputs(nbgrader_graded, "writer")
     for path in [course / "submitted" / CLASSMATE / ATTACKED / "cs231n_lib" / "layers.py",
                  course / "submitted" / CLASSMATE / ATTACKED / f"{ATTACKED}.ipynb",
-                 course / "submitted" / "writer" / ATTACKED / "cs231n_lib" / "layers.py",
+                 course / "submitted" / ATTACKER / ATTACKED / "cs231n_lib" / "layers.py",
                  course / "nbgrader_config.py", course / "solutions" / "hidden_checks" / "nb00_gradients.py"]:
         assert b"ATTACK-WROTE" not in path.read_bytes(), path
     assert (course / "solutions" / "hidden_checks" / "nb00_gradients.py").read_text() == HIDDEN_SOURCE
@@ -72,7 +71,7 @@ def test_a_notebook_cannot_write_into_a_classmates_submission_or_the_course(nbgr
 def test_planted_solutions_are_never_imported_and_hidden_checks_wait_for_the_grader(nbgrader_graded):
     text = outputs(nbgrader_graded, "planter")
     assert "ATTACK-SUCCEEDED" not in text and "cannot plant in" in text  # only in its own private /tmp
-    assert set(hidden(nbgrader_graded["before"]["planter", ATTACKED]).values()) == {0}
+    assert set(hidden(nbgrader_graded["before"][ATTACKER, ATTACKED]).values()) == {0}
     assert not (nbgrader_graded["course"] / "submitted" / "solutions").exists()
 
 
@@ -81,10 +80,12 @@ def test_the_kernels_leave_no_trace(nbgrader_graded):
     left = [p for p in os.listdir(tempfile.gettempdir()) if "-kernel-" in p and p.startswith("cs231n-sandbox-")
             and not _alive(p)]
     assert not left
-    for student in ("swapper", "reader", "writer", "planter"):
-        submitted = course / "submitted" / student / ATTACKED
-        names = sorted(p.name for p in submitted.iterdir())
-        assert names == sorted(["cs231n_lib", f"{ATTACKED}.ipynb"] + (["solutions"] if student == "planter" else []))
+    names = sorted(p.name for p in (course / "submitted" / ATTACKER / ATTACKED).iterdir())
+    assert names == sorted(["cs231n_lib", f"{ATTACKED}.ipynb", "solutions"])  # the planter's own, handed in
+    planted = sorted(p.relative_to(course / "submitted" / ATTACKER / ATTACKED) for p in
+                     (course / "submitted" / ATTACKER / ATTACKED).rglob("*") if p.is_file())
+    assert [str(p) for p in planted if not str(p).startswith("cs231n_lib/")] == \
+        [f"{ATTACKED}.ipynb", "solutions/hidden_checks/nb00_gradients.py"]
 
 
 def _alive(name):

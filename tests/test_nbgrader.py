@@ -18,8 +18,8 @@ notebook in the sandboxed kernel, then ``sync-gradebook`` writes the trusted sco
 
 import filecmp
 
-from nbgrader_submissions import (ALTERNATIVE_STUDENTS, ATTACKS, SUBMITS, check_scores, checks_of, hidden,
-                                  visible)
+from nbgrader_submissions import (ALTERNATIVE_STUDENTS, ATTACKER, SUBMITS, SWAPPED, check_scores, checks_of,
+                                  hidden, visible)
 
 
 def submissions(graded):
@@ -28,7 +28,7 @@ def submissions(graded):
 
 def test_in_the_notebook_visible_checks_score_what_the_grader_does_and_hidden_ones_wait(nbgrader_graded):
     for key in submissions(nbgrader_graded):
-        if key[0] in ATTACKS or key[0] == "tamper":
+        if key[0] in (ATTACKER, "tamper"):
             continue  # they change check() or what it sees
         before, ours = nbgrader_graded["before"][key], nbgrader_graded["ours"][key]
         assert visible(before) == visible(ours), key
@@ -56,9 +56,10 @@ def test_the_examples_span_the_range(nbgrader_graded):
     [assignment] = SUBMITS["buggy"]
     most = sum(c.points for c in checks_of(assignment).values())
     assert 0 < sum(ours["buggy", assignment].values()) < most
-    for student in ATTACKS:
+    for student in (ATTACKER, SWAPPED, "tamper"):
         assert sum(ours[student, "00_gradients"].values()) == 0  # the stubs
         assert sum(check_scores(nbgrader_graded["after"][student, "00_gradients"]).values()) == 0
+    assert sum(nbgrader_graded["before"][SWAPPED, "00_gradients"].values()) == 0  # no check passes by itself
 
 
 def test_the_students_own_library_is_what_got_graded(nbgrader_graded):
