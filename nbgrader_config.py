@@ -21,16 +21,24 @@ c.CourseDirectory.release_directory = "assignments"
 # whose student code hangs costs at most this much per cell.
 c.Execute.timeout = 120
 
-# What takes code (autograder/course/nbconfig.py): hidden tests restored without a checksum
-# warning per cell, grading kernels over encrypted channels, and two messages that are only
-# noise (SQLAlchemy 2 about nbgrader's gradebook code; missing alt text of plots) filtered.
-# Without the autograder installed, nbgrader works the same, only noisier.
+# Student notebooks run in the sandboxed kernel (autograder/sandbox/kernel.py): no rights,
+# no view of this folder. It is named here first, so that if the settings below fail,
+# nbgrader finds no such kernel and refuses to execute notebooks instead of running them
+# with your rights. CS231N_UNSANDBOXED_KERNELS=1 is the explicit opt-out.
+c.Execute.kernel_name = "cs231n-sandboxed"
+
+# What takes code (autograder/course/nbconfig.py): the sandboxed kernel's spec and its IPC
+# transport, hidden tests restored without a checksum warning per cell, and two messages
+# that are only noise (SQLAlchemy 2 about nbgrader's gradebook code; missing alt text of
+# plots) filtered.
 try:
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # this course's own autograder
     from autograder.course import nbconfig
-except ImportError:
-    pass
-else:
-    try:
-        nbconfig.configure(c)
-    except Exception as exc:  # an error here would make nbgrader drop this whole file
-        print(f"nbgrader_config.py: the course's extra settings are off ({type(exc).__name__}: {exc})")
+
+    nbconfig.configure(c)
+except Exception as exc:  # an error here would make nbgrader drop this whole file
+    print(f"nbgrader_config.py: the course's settings are off, so nbgrader will find no kernel to grade in "
+          f"({type(exc).__name__}: {exc})")

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 
@@ -178,7 +179,10 @@ def cmd_sync(args):
     from .course import gradebook
 
     try:
-        changes = gradebook.sync(pathlib.Path(args.course), args.assignment, args.solutions)
+        seed = args.seed
+        if seed is None and os.environ.get("CS231N_GRADING_SEED", "").isdigit():
+            seed = int(os.environ["CS231N_GRADING_SEED"])
+        changes = gradebook.sync(pathlib.Path(args.course), args.assignment, args.solutions, seed=seed)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -452,6 +456,8 @@ def add_instructor_commands(sub, grading_options):
     s.add_argument("assignment", help="the assignment id, e.g. 01_activations")
     s.add_argument("--course", default=".", metavar="DIR", help="the nbgrader course folder (default: here)")
     s.add_argument("--solutions", metavar="DIR", help="the instructor's source (default: COURSE/solutions)")
+    s.add_argument("--seed", type=int,
+                   help="seed of the hidden checks' inputs (default: $CS231N_GRADING_SEED, else a fresh one)")
     s.set_defaults(run=cmd_sync)
 
     from .course import batch

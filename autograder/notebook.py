@@ -48,22 +48,51 @@ def setup(verbose=True):
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
-def find_solutions(start=None):
-    """The instructor's solutions/ folder above ``start``, if there is one (for hidden checks)."""
-    here = pathlib.Path(start or os.getcwd()).resolve()
-    for folder in [here, *here.parents]:
-        if (folder / "solutions" / "hidden_checks").is_dir():
-            return folder / "solutions"
-    return None
+SOLUTIONS_VARIABLE = "CS231N_SOLUTIONS"
+
+
+def find_solutions():
+    """The instructor's solutions/ folder (for hidden checks in the instructor's own kernels):
+    the folder ``$CS231N_SOLUTIONS`` names, or None when it is not set.
+
+    It is never searched for: a ``solutions/`` folder planted above a notebook is not
+    looked at. The configured folder, its ``hidden_checks/`` and ``cs231n_lib/`` (and every
+    file in them) must belong to the current user and be writable by no one else, or
+    ``PermissionError`` says which one is not.
+    """
+    configured = os.environ.get(SOLUTIONS_VARIABLE)
+    if not configured:
+        return None
+    folder = pathlib.Path(configured).expanduser().resolve()
+    owned = [folder]
+    for sub in ("hidden_checks", "cs231n_lib"):
+        owned += [folder / sub, *(folder / sub).rglob("*")]
+    for path in owned:
+        try:
+            info = path.lstat()
+        except OSError as exc:
+            raise PermissionError(f"${SOLUTIONS_VARIABLE}: {path} cannot be read ({exc.strerror})") from None
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            raise PermissionError(f"${SOLUTIONS_VARIABLE}: {path} must belong to you and be writable by you only "
+                                  "(someone else could plant checks there)")
+    return folder
 
 
 _warned_unisolated = []
+_kernel_sandboxes = {}  # library folder -> its Sandbox, in the grading kernel only
 
 
 def sandbox_for(lib):
     """A Sandbox for a self-check: isolated where the machine allows it, else (said once) not."""
     from .sandbox import Sandbox, isolation
+    from .sandbox.kernel import MARKER
 
+    if os.environ.get(MARKER) == "1":
+        # nbgrader's sandboxed grading kernel: it is the sandbox already, and its library a
+        # read-only copy, so one worker serves all its checks, as in `autograder grade`.
+        if str(lib) not in _kernel_sandboxes:
+            _kernel_sandboxes[str(lib)] = Sandbox(lib, isolate=False)
+        return _kernel_sandboxes[str(lib)]
     isolated, why = isolation()
     if not isolated and not _warned_unisolated:
         _warned_unisolated.append(why)
@@ -99,14 +128,24 @@ def check(name):
     from .registry import load_checks
 
     lib = find_library() / "cs231n_lib"
-    solutions = find_solutions()
+    try:
+        solutions = find_solutions()
+    except PermissionError as exc:
+        raise CheckFailed(str(exc), name) from None
     checks = load_checks(grading.hidden_checks_dir(solutions) if solutions else None)
+    if name not in checks and solutions is None:
+        raise CheckFailed(f"no visible check is named {name!r}: a hidden check is scored by the course's trusted "
+                          "grader (`autograder sync-gradebook`), not in this notebook", name)
     if name not in checks:
         raise CheckFailed(f"there is no check named {name!r} (`python -m autograder list` shows them)", name)
     reference = grading.trusted_reference(solutions) if checks[name].hidden else None
     seed = int(os.environ.get("CS231N_GRADING_SEED") or grading.new_seed())
-    with sandbox_for(lib) as sandbox:
+    sandbox = sandbox_for(lib)
+    try:
         result = grading.run_check(checks[name], sandbox, reference, seed)
+    finally:
+        if sandbox is not _kernel_sandboxes.get(str(lib)):
+            sandbox.close()
     if result["score"] < result["max_score"]:
         raise CheckFailed(result["output"], name) from None
     print(f"passed {name}: {result['score']:g}/{result['max_score']:g} points")

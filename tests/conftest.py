@@ -76,13 +76,36 @@ def student_kit(tmp_path_factory, generated_release):
     return kit.write_kit(SOLUTIONS, folder, log=lambda *_: None, generated=generated_release)
 
 
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """The session's one nbgrader course: a fresh clone's layout, released with the README's
+    first command (``nbgrader generate_assignment`` of every notebook, recorded in its
+    gradebook). (folder, environment, what release printed); work on ``nbround.copy_course``."""
+    import nbround
+
+    tmp = tmp_path_factory.mktemp("released")
+    env = nbround.environment(tmp)
+    course = nbround.fresh_clone(tmp / "course")
+    return course, env, nbround.release(course, env)
+
+
+@pytest.fixture(scope="session")
+def nbgrader_graded(released_course, tmp_path_factory):
+    """Every submission of tests/test_nbgrader.py and tests/test_attacks_nbgrader.py, graded
+    by one ``nbgrader autograde`` and then ``sync-gradebook`` (``nbgrader_submissions``)."""
+    import nbgrader_submissions
+
+    course, env, _ = released_course
+    return nbgrader_submissions.grade(course, env, tmp_path_factory.mktemp("nbgrader"))
+
+
 # make test runs the suite in several processes (pytest-xdist, --dist loadgroup). Tests of
 # one group run in one process, so a fixture they share is built once: each file is a group
 # (its module fixtures), the files that share the release or the nbgrader course are one
 # group each, and the files of many independent slow tests are spread over every process.
 SPREAD = {"test_notebooks", "test_checks", "test_alternatives"}
 JOINED = {"test_release": "release", "test_kit": "release", "test_browser": "release",
-          "test_nbgrader": "nbgrader", "test_exchange": "nbgrader"}
+          "test_nbgrader": "nbgrader", "test_attacks_nbgrader": "nbgrader", "test_exchange": "nbgrader"}
 
 
 def pytest_collection_modifyitems(items):

@@ -2,8 +2,10 @@
 
 A course folder laid out like a fresh clone (the autograder, solutions/, the committed
 release, nbgrader_config.py pointing at a temporary exchange) runs the instructor's
-commands of the README; three students, each in a folder of their own with nbgrader's
-exchange settings, run the student commands:
+commands of the README (the first, ``autograder release``, is the session's one course
+build, ``conftest.released_course``; this module goes on from a copy of it); three
+students, each in a folder of their own with nbgrader's exchange settings, run the student
+commands. Their whole notebooks run, in nbgrader's sandboxed kernels:
 
 * ``alice`` submits the reference library and answers a written question;
 * ``bob`` submits the demo's realistic bugs (visible and hidden checks fail);
@@ -18,17 +20,16 @@ must carry no warning except the one mallory earned.
 
 import html
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from conftest import REFERENCE_LIB, ROOT, SOLUTIONS, STUB_LIB, full_output
+import nbround
+from conftest import REFERENCE_LIB, SOLUTIONS, STUB_LIB, full_output
 from autograder import grading
 from autograder.course import demo, feedback
+from nbround import INSTRUCTOR, STUDENT, run
 from test_release import secrets
 
 ASSIGNMENT = "00_gradients"
@@ -41,22 +42,7 @@ CHECKS = {name: c for name, c in grading.load_checks(grading.hidden_checks_dir()
           if c.assignment == ASSIGNMENT}
 
 
-def readme_commands(marker):
-    """The lines of the README's bash block that contains ``marker``, comments left out."""
-    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
-    block = next(b for b in blocks if marker in b)
-    lines = [line.split("  #")[0].strip() for line in block.splitlines()]
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-INSTRUCTOR = readme_commands("nbgrader release_assignment")
-STUDENT = readme_commands("nbgrader fetch_assignment")
-
-
-def run(command, cwd, env):
-    done = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"`{command}` failed in {cwd}:\n{done.stdout}{done.stderr}"
-    return done.stdout + done.stderr
+SEED = "1234"  # the hidden checks' inputs, in sync-gradebook and in the notebooks
 
 
 def cell_of(nb, grade_id):
@@ -82,23 +68,16 @@ def edit(student, folder, lib):
 
 
 @pytest.fixture(scope="module")
-def round_trip(tmp_path_factory):
+def round_trip(released_course, tmp_path_factory):
+    released, env, release_output = released_course
     tmp = tmp_path_factory.mktemp("exchange")
-    course, exchange = tmp / "course", tmp / "exchange"
-    ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
-    for name in ("autograder", "solutions", "assignments", "cs231n_lib"):  # what a fresh clone has
-        shutil.copytree(ROOT / name, course / name, ignore=ignore)
-    for name in ("nbgrader_config.py", ".release-manifest.json"):
-        shutil.copy(ROOT / name, course / name)
-    (course / ".venv").symlink_to(sys.prefix, target_is_directory=True)
+    course, exchange = nbround.copy_course(released, tmp / "course"), tmp / "exchange"
     exchange.mkdir(mode=0o777)
     exchange.chmod(0o777)  # nbgrader wants an exchange everyone can write to
     with open(course / "nbgrader_config.py", "a") as f:
         f.write(f"\nc.Exchange.root = {str(exchange)!r}\n"
                 "c.ExchangeCollect.check_owner = False  # every student here is the same OS user\n")
-    env = {**os.environ, "PATH": os.path.join(sys.prefix, "bin") + os.pathsep + os.environ.get("PATH", ""),
-           "JUPYTER_CONFIG_DIR": str(tmp / "jupyter-config"), "JUPYTER_DATA_DIR": str(tmp / "jupyter-data")}
-    env.pop("NBGRADER_EXECUTION", None)
+    env = {**env, "CS231N_GRADING_SEED": SEED}
 
     buggy = demo.buggy_library(SOLUTIONS, tmp / "buggy" / "cs231n_lib")
     libs = {"alice": REFERENCE_LIB, "bob": buggy, "mallory": STUB_LIB}
@@ -119,8 +98,8 @@ def round_trip(tmp_path_factory):
             if verb == "fetch_assignment":
                 edit(student, home / ASSIGNMENT, libs[student])
 
-    outputs = {}
-    for command in INSTRUCTOR:
+    outputs = {INSTRUCTOR[0]: release_output}  # run by released_course
+    for command in INSTRUCTOR[1:]:
         outputs[command] = run(command, course, env)
         with open(tmp / "outputs.txt", "a") as f:  # to read when a test fails
             f.write(f"$ {command}\n{outputs[command]}\n")
@@ -134,7 +113,8 @@ def round_trip(tmp_path_factory):
         [page] = (home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
         pages[student] = page.read_text()
     libs = {student: home / ASSIGNMENT / "cs231n_lib" for student, home in homes.items()}  # as submitted
-    tested = {student: grading.grade(lib, [ASSIGNMENT]) for student, lib in libs.items() if student != "alice"}
+    tested = {student: grading.grade(lib, [ASSIGNMENT], seed=int(SEED)) for student, lib in libs.items()
+              if student != "alice"}
     trusted = {"alice": {name: {"name": name, "score": c.points, "max_score": c.points, "visibility": "visible",
                                 "output": "passed", "tags": list(c.tags)} for name, c in CHECKS.items()}}
     trusted.update({student: {t["name"]: t for t in results["tests"]} for student, results in tested.items()})

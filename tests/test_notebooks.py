@@ -80,7 +80,8 @@ def run_master(assignment, env=None):
     nb.cells.append(nbformat.v4.new_code_cell(REPORT))  # what record() kept, to check the prose's quotes
     client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(master(assignment).parent)}})
-    client.execute(**({"env": {**os.environ, **env}} if env else {}))
+    # the instructor's own kernel: the hidden checks come from the folder CS231N_SOLUTIONS names
+    client.execute(env={**os.environ, "CS231N_SOLUTIONS": str(SOLUTIONS), **(env or {})})
     report = json.loads(nb.cells[-1].outputs[0]["text"].strip()[len(RECORDED):])
     return nb, report["values"], report["blas"]
 

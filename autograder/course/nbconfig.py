@@ -1,5 +1,13 @@
 """The course's nbgrader settings that take code; ``nbgrader_config.py`` calls ``configure(c)``.
 
+Student notebooks never run with the instructor's rights or view: ``configure`` makes
+nbgrader start every kernel it executes a notebook in (autograde, validate) from the
+kernelspec ``cs231n-sandboxed`` (``autograder/sandbox/kernel.py``), which runs the kernel in
+the bubblewrap sandbox and talks to it over IPC sockets in a private folder. Where no sandbox
+can be made, that kernel does not start, and nbgrader's log says why and what to install
+(``CS231N_UNSANDBOXED_KERNELS=1`` is the explicit opt-out). ``nbgrader_config.py`` names the
+kernel itself too, so that an error here leaves nbgrader without a kernel, never unsandboxed.
+
 nbgrader, run on this course as it comes, prints warnings that tell an instructor nothing.
 Each has a cause; where the cause can be removed it is, and what is only noise is filtered
 by its exact text, so that every other warning still shows:
@@ -10,9 +18,9 @@ by its exact text, so that every other warning still shows:
   released, never matches. ``RestoreHiddenTests`` puts the hidden tests back silently when
   the submitted cell is the released one (what nbgrader would do anyway, with the warning);
   a cell the student did change is still restored with nbgrader's warning.
-* ``Kernel is running over TCP without encryption`` from every grading kernel: the kernel
-  manager provisions CurveZMQ keys when the kernel declares it can use them (ipykernel
-  does), so the traffic is encrypted and the kernel has nothing to warn about.
+* ``Kernel is running over TCP without encryption`` from every grading kernel: the
+  sandboxed kernel has no network, so it talks over IPC sockets (files in a folder only it
+  and the instructor reach), and ipykernel warns only about TCP.
 * SQLAlchemy 2's ``Object of type <SubmittedAssignment> not in session, add operation
   along ... will not proceed``: nbgrader's gradebook code relies on SQLAlchemy 1's
   cascades and adds the objects itself right after; the records are complete (the tests
@@ -22,6 +30,7 @@ by its exact text, so that every other warning still shows:
 """
 
 import logging
+import os
 import re
 import warnings
 
@@ -54,6 +63,25 @@ class RestoreHiddenTests(OverwriteCells):
         return super().preprocess_cell(cell, resources, cell_index)
 
 
+def snapshot_submission(**kwargs):
+    """Before autograde runs a submission: keep a copy of its library as collected (``gradebook.snapshot``)."""
+    from .gradebook import snapshot_hook
+
+    snapshot_hook(**kwargs)
+
+
+def use_sandboxed_kernels(c):
+    """Execute notebooks in the sandboxed kernel, over IPC (``autograder/sandbox/kernel.py``)."""
+    from ..sandbox import kernel
+
+    path = os.environ.get("JUPYTER_PATH", "")
+    if str(kernel.JUPYTER_DIR) not in path.split(os.pathsep):
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(kernel.JUPYTER_DIR), path) if p)
+    c.Execute.kernel_name = kernel.KERNEL_NAME
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = kernel.socket_prefix()
+
+
 class _Drop(logging.Filter):
     def __init__(self, pattern):
         super().__init__()
@@ -69,15 +97,9 @@ def configure(c):
 
     default = Autograde.class_traits()["sanitize_preprocessors"].default()
     c.Autograde.sanitize_preprocessors = [RestoreHiddenTests if p is OverwriteCells else p for p in default]
+    c.Autograde.pre_convert_hook = snapshot_submission
 
-    try:
-        import zmq
-        from jupyter_client.manager import KernelManager
-    except ImportError:
-        pass
-    else:
-        if "transport_encryption" in KernelManager.class_traits() and zmq.has("curve"):
-            c.KernelManager.transport_encryption = "auto"
+    use_sandboxed_kernels(c)
 
     try:
         from sqlalchemy.exc import SAWarning

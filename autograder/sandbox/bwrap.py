@@ -104,10 +104,13 @@ def can_bound_tmpfs(bwrap, limits):
     return version(bwrap) >= (0, 10) or bool(limits.group)
 
 
-def command(bwrap, program, bound, max_processes=64, writable=True, bwrap_version=None):
+def command(bwrap, program, bound, max_processes=64, writable=True, bwrap_version=None, environment=None,
+            chdir=SCRATCH, writable_bound=()):
     """The argv that runs ``program`` in a sandbox with the read-only ``bound`` (host, inside) pairs.
 
     ``writable=False`` leaves out /scratch and /tmp's tmpfs (where nothing bounds them).
+    ``environment`` replaces the worker's (``worker_environment``), ``chdir`` its working
+    folder, and ``writable_bound`` (host, inside) pairs are bound writable (a kernel's sockets).
     """
     # --disable-userns (bwrap 0.8: no nested user namespaces) and --size (0.10) are used
     # where the bwrap has them.
@@ -132,28 +135,36 @@ def command(bwrap, program, bound, max_processes=64, writable=True, bwrap_versio
         argv += ["--dir", SCRATCH]
     for source, inside in bound:
         argv += ["--ro-bind", str(source), str(inside)]
-    environment = [x for k, v in worker_environment(SCRATCH, max_processes).items() for x in ("--setenv", k, v)]
-    return argv + ["--remount-ro", "/", "--chdir", SCRATCH, "--clearenv", *environment, "--", *program]
+    for source, inside in writable_bound:
+        argv += ["--bind", str(source), str(inside)]
+    if environment is None:
+        environment = worker_environment(SCRATCH, max_processes)
+    environment = [x for k, v in environment.items() for x in ("--setenv", k, v)]
+    return argv + ["--remount-ro", "/", "--chdir", chdir, "--clearenv", *environment, "--", *program]
 
 
-def launch(bwrap, program, library_copy, limits):
+def launch(bwrap, program, library_copy, limits, bound=None, writable_bound=(), **options):
     """(argv, prepare_child) to start ``program`` sandboxed.
 
-    ``prepare_child`` runs between fork and exec: it joins the limits and, for a root
-    grader, becomes nobody (``privileges.py``).
+    ``bound`` replaces what ``binds(library_copy)`` would bind read-only; ``writable_bound``
+    and ``options`` go to ``command``. ``prepare_child`` runs between fork and exec: it
+    joins the limits and, for a root grader, becomes nobody (``privileges.py``).
     """
-    bound = binds(library_copy)
+    bound = binds(library_copy) if bound is None else list(bound)
+    writable_bound = list(writable_bound)
     writable, bwrap_version = can_bound_tmpfs(bwrap, limits), version(bwrap)
     prepare = [limits.apply_in_child]
     if privileges.running_as_root():
         # bwrap from the wheel finds its libraries relative to itself, two folders up.
         home = pathlib.Path(bwrap).resolve()
         home = home.parents[2] if len(home.parents) > 2 else home.parent
-        staging = privileges.Staging([home, *(source for source, _ in bound)])
+        staging = privileges.Staging([home, *(source for source, _ in bound + writable_bound)])
         bwrap = staging[bwrap]
         bound = [(staging[source], inside) for source, inside in bound]
+        writable_bound = [(staging[source], inside) for source, inside in writable_bound]
         prepare.append(staging.apply_in_child)
-    argv = command(bwrap, program, bound, limits.processes, writable, bwrap_version)
+    argv = command(bwrap, program, bound, limits.processes, writable, bwrap_version, writable_bound=writable_bound,
+                   **options)
 
     def prepare_child():
         for step in prepare:
