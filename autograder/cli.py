@@ -226,6 +226,9 @@ def cmd_grade_all(args):
               "signal or read the code of the one beside it: grade unisolated only as root (each submission then "
               "runs as a user of its own), or with --jobs 1 where control groups can be made", file=sys.stderr)
         return 2
+    if args.against and not (args.similarity and pathlib.Path(args.against).is_dir()):
+        print("error: --against needs --similarity and a folder of known solutions", file=sys.stderr)
+        return 2
     import re
 
     try:
@@ -239,7 +242,7 @@ def cmd_grade_all(args):
         done = batch.run(submissions, pathlib.Path(args.out), jobs=args.jobs, solutions=solutions, seed=args.seed,
                          isolate=isolated, budget=args.budget, pattern=args.name_pattern, only=args.assignment,
                          force=args.force, progress=not args.quiet, pool_memory_mb=args.pool_memory_mb,
-                         timeout=args.timeout)
+                         timeout=args.timeout, similar=args.similarity, against=args.against)
     except KeyboardInterrupt:
         print("\ninterrupted: every result written so far is kept; run the same command again to grade the rest",
               file=sys.stderr)
@@ -251,6 +254,9 @@ def cmd_grade_all(args):
     print(f"graded {done['graded']}, unchanged {done['skipped']}, in {done['seconds']:.1f} s{per}")
     print(f"gradebook: {out / 'gradebook.csv'} ({len(done['rows'])} rows); "
           f"summary: {out / 'summary.md'}, {out / 'summary.png'}")
+    if done["similarity"]:
+        print(f"similarity: {done['similarity']['pairs']} pairs to look at, in {out / 'similarity.html'} and "
+              f"{out / 'similarity.csv'} ({done['similarity']['seconds']:.1f} s)")
     broken = [r for r in done["rows"] if r["problem"]]
     if broken:
         print(f"{len(broken)} submission{'s' if len(broken) != 1 else ''} could not be graded "
@@ -469,6 +475,10 @@ def add_instructor_commands(sub, grading_options):
         "submission's sha256), RESULTS/gradebook.csv (a row per student and assignment: total, one column\n"
         "per check, the seed, why a submission could not be graded), RESULTS/summary.md (the checks most\n"
         "students fail) and RESULTS/summary.png (the score distribution).\n\n"
+        "With --similarity it also compares the code each student wrote (starter code subtracted; names,\n"
+        "comments, layout and order do not count) with every other submission of the same assignment and\n"
+        "with --against's known solutions, and lists the pairs to look at, side by side, in\n"
+        "RESULTS/similarity.html and RESULTS/similarity.csv: places to look, never a verdict.\n\n"
         "Run it again at any time: an interrupted run resumes where it stopped. Results are written\n"
         "atomically, one file per submission, and only submissions that are new or changed since (or\n"
         "whose checks changed) are graded again; the gradebook is rebuilt from the results files.\n"
@@ -476,7 +486,8 @@ def add_instructor_commands(sub, grading_options):
         "scores 0 with the reason, and the others go on.",
         epilog="example:\n  python -m autograder grade-all course/submitted --out results --jobs 4\n"
         "  python -m autograder grade-all downloads/ --out results \\\n"
-        "      --name-pattern '^(?P<student_id>[^_]+)_(?P<timestamp>\\d+)_.*\\.zip$' --assignment 01\n\n"
+        "      --name-pattern '^(?P<student_id>[^_]+)_(?P<timestamp>\\d+)_.*\\.zip$' --assignment 01\n"
+        "  python -m autograder grade-all course/submitted --out results --similarity --against public-solutions/\n\n"
         "exit codes:\n  0  every submission found has a result (some may have scored 0: see summary.md)\n"
         "  2  bad command line or input\n  3  the grader failed on some submissions (they have no result; rerun)\n"
         "  130  interrupted (Ctrl-C): what was graded is kept; rerun to grade the rest")
@@ -503,6 +514,10 @@ def add_instructor_commands(sub, grading_options):
                     "outgrows it costs only the submission it grades (default: no limit of its own)")
     ga.add_argument("--allow-unisolated", action="store_true",
                     help="grade even where student code cannot be isolated; the results say so")
+    ga.add_argument("--similarity", action="store_true",
+                    help="also list pairs of submissions whose student-written code is alike (similarity.html)")
+    ga.add_argument("--against", metavar="DIR", help="with --similarity: a folder of known solutions (each entry a "
+                    "folder of cs231n_lib .py files, or one .py file), e.g. public repositories")
     ga.add_argument("--quiet", action="store_true", help="no progress bar")
     ga.set_defaults(run=cmd_grade_all)
 

@@ -44,7 +44,8 @@ from .intake import DEFAULT_PATTERN, Submission, assignment_inside, discover  # 
 RESULTS_FILE = "results.json"
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}\Z")
 HASHED = re.compile(r"-[0-9a-f]{20}\Z")  # the end of a name safe_name made
-RESERVED = {"gradebook.csv", "summary.md", "summary.png"}  # what RESULTS itself holds
+RESERVED = {"gradebook.csv", "summary.md", "summary.png", "summary.html",  # what RESULTS itself holds
+            "similarity.csv", "similarity.html"}
 
 
 def safe_name(text):
@@ -229,10 +230,11 @@ def the_one_assignment(only, solutions):
 
 def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, isolate=True,
         budget=grading.BUDGET_SECONDS, pattern=None, only=None, force=False, progress=True,
-        log=print, pool_memory_mb=None, timeout=None):
+        log=print, pool_memory_mb=None, timeout=None, similar=False, against=None):
     """Grade what is new or changed under ``submissions`` into ``out``; returns a summary dict.
 
     ``pool_memory_mb`` bounds each grading process's memory (where a control group can be made).
+    ``similar``: also write similarity.csv and .html (``similarity.py``), comparing with ``against`` too.
     """
     out = pathlib.Path(out)
     subs, notes = discover(submissions, pattern, assignment=the_one_assignment(only, solutions))
@@ -292,7 +294,14 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     seconds = time.monotonic() - started
     rows = rebuild(out, solutions)
     summary = summarize(out, rows)
-    return {"found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
+    compared = None
+    if similar:
+        from . import similarity
+
+        began = time.monotonic()
+        pairs = similarity.report(subs, out, against, solutions=solutions or grading.SOLUTIONS)
+        compared = {"pairs": len(pairs), "seconds": time.monotonic() - began}
+    return {"similarity": compared, "found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
             "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}
 
 
