@@ -253,7 +253,7 @@ def cmd_grade_all(args):
     per = f" ({done['seconds'] / done['graded']:.2f} s per submission)" if done["graded"] else ""
     print(f"graded {done['graded']}, unchanged {done['skipped']}, in {done['seconds']:.1f} s{per}")
     print(f"gradebook: {out / 'gradebook.csv'} ({len(done['rows'])} rows); "
-          f"summary: {out / 'summary.md'}, {out / 'summary.png'}")
+          f"summary: {out / 'summary.md'}, {out / 'summary.png'}, {out / 'summary.html'}")
     if done["similarity"]:
         print(f"similarity: {done['similarity']['pairs']} pairs to look at, in {out / 'similarity.html'} and "
               f"{out / 'similarity.csv'} ({done['similarity']['seconds']:.1f} s)")
@@ -474,7 +474,9 @@ def add_instructor_commands(sub, grading_options):
         "It writes RESULTS/STUDENT/ASSIGNMENT/results.json (Gradescope's format, with the seed and the\n"
         "submission's sha256), RESULTS/gradebook.csv (a row per student and assignment: total, one column\n"
         "per check, the seed, why a submission could not be graded), RESULTS/summary.md (the checks most\n"
-        "students fail) and RESULTS/summary.png (the score distribution).\n\n"
+        "students fail), RESULTS/summary.png (the score distribution) and RESULTS/summary.html (one page:\n"
+        "score distributions, the share failing each check, reasons by kind with an example each, and\n"
+        "whose scores changed since the previous gradebook, kept in RESULTS/.previous/).\n\n"
         "With --similarity it also compares the code each student wrote (starter code subtracted; names,\n"
         "comments, layout and order do not count) with every other submission of the same assignment and\n"
         "with --against's known solutions, and lists the pairs to look at, side by side, in\n"

@@ -37,7 +37,7 @@ import shutil
 import time
 
 from .. import grading, report
-from . import crashes, intake, pool
+from . import crashes, intake, pool, summary_html
 from .summary import summarize
 from .intake import DEFAULT_PATTERN, Submission, assignment_inside, discover  # noqa: F401  (see intake)
 
@@ -294,6 +294,7 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
     seconds = time.monotonic() - started
     rows = rebuild(out, solutions)
     summary = summarize(out, rows)
+    summary_html.write(out, rows)
     compared = None
     if similar:
         from . import similarity
@@ -376,5 +377,12 @@ def rebuild(out, solutions=None):
                         + [_cell(row["source"]), row["submission_sha256"]])
     from ..files import write_atomically
 
+    try:  # a gradebook that changes is kept, for summary.html's "what changed" (summary_html.py)
+        before = (out / "gradebook.csv").read_bytes()
+    except OSError:
+        before = None
+    if before is not None and before != buffer.getvalue().encode():
+        (out / ".previous").mkdir(exist_ok=True)
+        write_atomically(out / ".previous" / "gradebook.csv", before)
     write_atomically(out / "gradebook.csv", buffer.getvalue())
     return rows
