@@ -230,11 +230,12 @@ def the_one_assignment(only, solutions):
 
 def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, isolate=True,
         budget=grading.BUDGET_SECONDS, pattern=None, only=None, force=False, progress=True,
-        log=print, pool_memory_mb=None, timeout=None, similar=False, against=None):
+        log=print, pool_memory_mb=None, timeout=None, similar=False, against=None, course=None, times=None):
     """Grade what is new or changed under ``submissions`` into ``out``; returns a summary dict.
 
     ``pool_memory_mb`` bounds each grading process's memory (where a control group can be made).
     ``similar``: also write similarity.csv and .html (``similarity.py``), comparing with ``against`` too.
+    ``course`` (a ``latedays.Course``) and ``times`` ({(student, assignment): text}): late-day columns.
     """
     out = pathlib.Path(out)
     subs, notes = discover(submissions, pattern, assignment=the_one_assignment(only, solutions))
@@ -292,7 +293,13 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
             _tally(bar, outcome.value, errors)
         bar.close()
     seconds = time.monotonic() - started
-    rows = rebuild(out, solutions)
+    late = None
+    if course is not None:
+        from . import latedays
+
+        late = (course, {(intake.printable(s.student), s.assignment): latedays.submitted_at(s, course, times)
+                         for s in subs})
+    rows = rebuild(out, solutions, late)
     summary = summarize(out, rows)
     summary_html.write(out, rows)
     compared = None
@@ -339,8 +346,9 @@ def _cell(value):
     return value
 
 
-def rebuild(out, solutions=None):
-    """gradebook.csv from every results.json under ``out``: one row per student and assignment."""
+def rebuild(out, solutions=None, late=None):
+    """gradebook.csv from every results.json under ``out``: one row per student and assignment.
+    ``late``: (latedays.Course, {(student, assignment): when submitted}) adds latedays.COLUMNS."""
     out = pathlib.Path(out)
     rows = []
     for path in sorted(out.glob(f"*/*/{RESULTS_FILE}")):
@@ -368,6 +376,13 @@ def rebuild(out, solutions=None):
         order = {n: (known.index(n) if n in known else len(known) + i) for n, i in order.items()}
     checks = sorted(order, key=order.get)
     fixed = ["student", "name", "assignment", "total", "max_score", "seed", "problem"]
+    if late:
+        from . import latedays
+
+        policy = latedays.apply(late[0], rows, late[1])
+        for row in rows:
+            row.update({c: "" for c in latedays.COLUMNS}, **policy.get((row["student"], row["assignment"]), {}))
+        fixed += latedays.COLUMNS
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(fixed + checks + ["source", "submission_sha256"])
