@@ -226,6 +226,9 @@ def cmd_grade_all(args):
               "signal or read the code of the one beside it: grade unisolated only as root (each submission then "
               "runs as a user of its own), or with --jobs 1 where control groups can be made", file=sys.stderr)
         return 2
+    if args.similarity_threshold is not None and not 0 < args.similarity_threshold <= 1:
+        print("error: --similarity-threshold must be in (0, 1]", file=sys.stderr)
+        return 2
     if args.against and not (args.similarity and pathlib.Path(args.against).is_dir()):
         print("error: --against needs --similarity and a folder of known solutions", file=sys.stderr)
         return 2
@@ -258,7 +261,7 @@ def cmd_grade_all(args):
                          isolate=isolated, budget=args.budget, pattern=args.name_pattern, only=args.assignment,
                          force=args.force, progress=not args.quiet, pool_memory_mb=args.pool_memory_mb,
                          timeout=args.timeout, similar=args.similarity, against=args.against,
-                         course=course, times=times)
+                         course=course, times=times, threshold=args.similarity_threshold)
     except KeyboardInterrupt:
         print("\ninterrupted: every result written so far is kept; run the same command again to grade the rest",
               file=sys.stderr)
@@ -539,6 +542,8 @@ def add_instructor_commands(sub, grading_options):
                     help="also list pairs of submissions whose student-written code is alike (similarity.html)")
     ga.add_argument("--against", metavar="DIR", help="with --similarity: a folder of known solutions (each entry a "
                     "folder of cs231n_lib .py files, or one .py file), e.g. public repositories")
+    ga.add_argument("--similarity-threshold", type=float, metavar="F", help="with --similarity: the share of the "
+                    "smaller side's fingerprints a pair must share to be listed (default 0.5)")
     ga.add_argument("--course", metavar="TOML", help="the course file: due dates, the late-day allowance, the "
                     "penalty and extensions; adds the late-day columns to the gradebook (see latedays.py)")
     ga.add_argument("--times", metavar="CSV", help="with --course: submission times (student,assignment,"

@@ -94,6 +94,11 @@ def test_the_graded_submission_counts_so_a_late_resubmission_makes_it_late(cours
                          {("alice", "01_activations"): alice, ("bob", "01_activations"): bob})
     assert got["alice", "01_activations"]["days_late"] == 1 and got["alice", "01_activations"]["late_days_left"] == 2
     assert got["bob", "01_activations"]["days_late"] == 0
+    gs = tmp_path / "gradescope" / "carol"
+    gs.mkdir(parents=True)
+    (gs / "submission_metadata.json").write_text('{"created_at": "2026-10-09T23:59:00.5-07:00", "users": []}')
+    carol = latedays.submitted_at(intake.Submission("carol", "01_activations", gs, "carol"), course)
+    assert latedays.days_late(carol, course.due_for("carol", "01_activations")) == 1  # half a second late
     times = tmp_path / "times.csv"  # an LMS export wins over what the zip says
     times.write_text("student,assignment,submitted_at\nalice,01_activations,2026-10-09T22:00:00Z\n")
     assert latedays.submitted_at(found[0], course, latedays.read_times(times)) == utc("2026-10-09T22:00:00")

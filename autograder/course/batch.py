@@ -230,7 +230,8 @@ def the_one_assignment(only, solutions):
 
 def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, isolate=True,
         budget=grading.BUDGET_SECONDS, pattern=None, only=None, force=False, progress=True,
-        log=print, pool_memory_mb=None, timeout=None, similar=False, against=None, course=None, times=None):
+        log=print, pool_memory_mb=None, timeout=None, similar=False, against=None, course=None, times=None,
+        threshold=None):
     """Grade what is new or changed under ``submissions`` into ``out``; returns a summary dict.
 
     ``pool_memory_mb`` bounds each grading process's memory (where a control group can be made).
@@ -307,7 +308,8 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
         from . import similarity
 
         began = time.monotonic()
-        pairs = similarity.report(subs, out, against, solutions=solutions or grading.SOLUTIONS)
+        pairs = similarity.report(subs, out, against, solutions=solutions or grading.SOLUTIONS,
+                                  threshold=similarity.THRESHOLD if threshold is None else threshold)
         compared = {"pairs": len(pairs), "seconds": time.monotonic() - began}
     return {"similarity": compared, "found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
             "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}

@@ -22,7 +22,8 @@ time: the gradebook says so in its own column).
 
 Submission times, from the layout's own source (first found wins): the ``--times`` CSV
 (``student,assignment,submitted_at``, as an LMS exports it); nbgrader's ``timestamp.txt``
-beside the notebook; the newest entry time of an LMS zip. Times with a zone (``Z``,
+beside the notebook; Gradescope's ``submission_metadata.json`` (its ``created_at``) in a
+submission folder where that path is used; the newest entry time of an LMS zip. Times with a zone (``Z``,
 ``+01:00``, nbgrader's `` UTC``) are taken as given; times without one are the course's
 local time (zip entries carry no zone). Nothing found: the columns stay empty.
 """
@@ -37,6 +38,7 @@ import zoneinfo
 from . import intake
 
 COLUMNS = ["submitted_at", "days_late", "late_days_used", "late_days_left", "total_after_policy"]
+GRADESCOPE = "submission_metadata.json"
 FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S.%f",
            "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 
@@ -121,6 +123,8 @@ def submitted_at(sub, course, times=None):
     source = pathlib.Path(sub.source)
     if text is None and source.is_dir() and (source / "timestamp.txt").is_file():
         text = (source / "timestamp.txt").read_text(errors="replace")[:100].strip()
+    if text is None and source.is_dir() and (source / GRADESCOPE).is_file():
+        text = gradescope_time(source / GRADESCOPE)
     if text is None and source.suffix == ".zip":
         newest = intake.newest_entry(source)
         text = intake._stamp(newest) if newest else None
@@ -128,6 +132,19 @@ def submitted_at(sub, course, times=None):
         return course.when(text) if text else None
     except CourseError:
         return None
+
+
+def gradescope_time(path):
+    """``created_at`` of Gradescope's ``submission_metadata.json`` (ISO, with its zone), or None."""
+    import json
+
+    try:
+        if path.stat().st_size > 1 << 20:
+            return None
+        value = json.loads(path.read_text(errors="replace")).get("created_at")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 # -- the policy -------------------------------------------------------------------------------
