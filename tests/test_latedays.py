@@ -61,8 +61,9 @@ def test_late_days_run_out_mid_term_and_then_the_penalty_applies(course):
                ("alice", "02_preprocessing"): utc("2026-10-18T12:00:00"),  # 2 days late: 1 day left to spend
                ("alice", "03_initialization"): utc("2026-10-25T12:00:00")}  # 2 days late: none left
     got = latedays.apply(course, rows, moments)
-    table = [(got["alice", a]["days_late"], got["alice", a]["late_days_used"], got["alice", a]["late_days_left"],
-              got["alice", a]["total_after_policy"]) for a in ("01_activations", "02_preprocessing", "03_initialization")]
+    columns = ("days_late", "late_days_used", "late_days_left", "total_after_policy")
+    table = [tuple(got["alice", a][c] for c in columns)
+             for a in ("01_activations", "02_preprocessing", "03_initialization")]
     assert table == [(2, 2, 1, 10), (2, 1, 0, 7.5), (2, 0, 0, 5.0)]
     assert got["alice", "01_activations"]["submitted_at"] == "2026-10-11T12:00:00Z"
     zero = latedays.Course({"due": {"01_activations": "2026-10-09 23:59"}, "penalty": "zero"})

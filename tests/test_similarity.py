@@ -95,7 +95,8 @@ def test_the_page_escapes_student_names_and_code_and_says_it_is_no_verdict(setup
     for who, change in ((name, None), ("b&b", evil)):
         folder = tmp_path / "subs" / who.replace("/", "_") / ASSIGNMENT
         (folder / "cs231n_lib").mkdir(parents=True)
-        (folder / f"{ASSIGNMENT}.ipynb").write_bytes((ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes())
+        notebook = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        (folder / notebook.name).write_bytes(notebook.read_bytes())
         for rel, data in library(REFERENCE_LIB, change).items():
             (folder / "cs231n_lib" / rel).write_bytes(data)
         subs.append(intake.Submission(student=who, assignment=ASSIGNMENT, source=folder, origin=who))

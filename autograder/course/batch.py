@@ -311,8 +311,8 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
         pairs = similarity.report(subs, out, against, solutions=solutions or grading.SOLUTIONS,
                                   threshold=similarity.THRESHOLD if threshold is None else threshold)
         compared = {"pairs": len(pairs), "seconds": time.monotonic() - began}
-    return {"similarity": compared, "found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
-            "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}
+    return {"found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
+            "similarity": compared, "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}
 
 
 def _graded(subs, out, options, jobs, memory_mb):

@@ -248,8 +248,9 @@ def page(pairs, count, threshold):
              "wrote is compared (starter code is subtracted); names, comments, layout and order do not count."
              "</p>",
              f"<p>{count} submissions compared; {len(pairs)} pairs share at least {threshold:.0%} of the smaller "
-             "side's fingerprints." + (f" The first {SHOWN} are shown here; similarity.csv lists them all." if len(pairs) > SHOWN
-                                      else "") + "</p>"]
+             "side's fingerprints."
+             + (f" The first {SHOWN} are shown here; similarity.csv lists them all." if len(pairs) > SHOWN else "")
+             + "</p>"]
     pairs = pairs[:SHOWN]
     if pairs:
         parts.append("<table><tr><th>#</th><th>assignment</th><th>a</th><th>b</th><th>similarity</th>"
