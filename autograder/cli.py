@@ -230,6 +230,27 @@ def cmd_grade_all(args):
               "signal or read the code of the one beside it: grade unisolated only as root (each submission then "
               "runs as a user of its own), or with --jobs 1 where control groups can be made", file=sys.stderr)
         return 2
+    if args.similarity_threshold is not None and not 0 < args.similarity_threshold <= 1:
+        print("error: --similarity-threshold must be in (0, 1]", file=sys.stderr)
+        return 2
+    if args.against and not (args.similarity and pathlib.Path(args.against).is_dir()):
+        print("error: --against needs --similarity and a folder of known solutions", file=sys.stderr)
+        return 2
+    course = times = None
+    if args.course:
+        import csv
+
+        from .course import latedays
+
+        try:
+            course = latedays.load(args.course)
+            times = latedays.read_times(args.times) if args.times else None
+        except (OSError, latedays.CourseError, KeyError, csv.Error) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    elif args.times:
+        print("error: --times needs --course (the due dates)", file=sys.stderr)
+        return 2
     import re
 
     try:
@@ -243,7 +264,8 @@ def cmd_grade_all(args):
         done = batch.run(submissions, pathlib.Path(args.out), jobs=args.jobs, solutions=solutions, seed=args.seed,
                          isolate=isolated, budget=args.budget, pattern=args.name_pattern, only=args.assignment,
                          force=args.force, progress=not args.quiet, pool_memory_mb=args.pool_memory_mb,
-                         timeout=args.timeout)
+                         timeout=args.timeout, similar=args.similarity, against=args.against,
+                         course=course, times=times, threshold=args.similarity_threshold)
     except KeyboardInterrupt:
         print("\ninterrupted: every result written so far is kept; run the same command again to grade the rest",
               file=sys.stderr)
@@ -254,7 +276,10 @@ def cmd_grade_all(args):
     per = f" ({done['seconds'] / done['graded']:.2f} s per submission)" if done["graded"] else ""
     print(f"graded {done['graded']}, unchanged {done['skipped']}, in {done['seconds']:.1f} s{per}")
     print(f"gradebook: {out / 'gradebook.csv'} ({len(done['rows'])} rows); "
-          f"summary: {out / 'summary.md'}, {out / 'summary.png'}")
+          f"summary: {out / 'summary.md'}, {out / 'summary.png'}, {out / 'summary.html'}")
+    if done["similarity"]:
+        print(f"similarity: {done['similarity']['pairs']} pairs to look at, in {out / 'similarity.html'} and "
+              f"{out / 'similarity.csv'} ({done['similarity']['seconds']:.1f} s)")
     broken = [r for r in done["rows"] if r["problem"]]
     if broken:
         print(f"{len(broken)} submission{'s' if len(broken) != 1 else ''} could not be graded "
@@ -474,7 +499,15 @@ def add_instructor_commands(sub, grading_options):
         "It writes RESULTS/STUDENT/ASSIGNMENT/results.json (Gradescope's format, with the seed and the\n"
         "submission's sha256), RESULTS/gradebook.csv (a row per student and assignment: total, one column\n"
         "per check, the seed, why a submission could not be graded), RESULTS/summary.md (the checks most\n"
-        "students fail) and RESULTS/summary.png (the score distribution).\n\n"
+        "students fail), RESULTS/summary.png (the score distribution) and RESULTS/summary.html (one page:\n"
+        "score distributions, the share failing each check, reasons by kind with an example each, and\n"
+        "whose scores changed since the previous gradebook, kept in RESULTS/.previous/).\n\n"
+        "With --similarity it also compares the code each student wrote (starter code subtracted; names,\n"
+        "comments, layout and order do not count) with every other submission of the same assignment and\n"
+        "with --against's known solutions, and lists the pairs to look at, side by side, in\n"
+        "RESULTS/similarity.html and RESULTS/similarity.csv: places to look, never a verdict.\n"
+        "With --course the gradebook also gets days late, late days used and left, and the total after the\n"
+        "course's late policy.\n\n"
         "Run it again at any time: an interrupted run resumes where it stopped. Results are written\n"
         "atomically, one file per submission, and only submissions that are new or changed since (or\n"
         "whose checks changed) are graded again; the gradebook is rebuilt from the results files.\n"
@@ -482,7 +515,9 @@ def add_instructor_commands(sub, grading_options):
         "scores 0 with the reason, and the others go on.",
         epilog="example:\n  python -m autograder grade-all course/submitted --out results --jobs 4\n"
         "  python -m autograder grade-all downloads/ --out results \\\n"
-        "      --name-pattern '^(?P<student_id>[^_]+)_(?P<timestamp>\\d+)_.*\\.zip$' --assignment 01\n\n"
+        "      --name-pattern '^(?P<student_id>[^_]+)_(?P<timestamp>\\d+)_.*\\.zip$' --assignment 01\n"
+        "  python -m autograder grade-all course/submitted --out results --similarity --against public-solutions/\n"
+        "  python -m autograder grade-all downloads/ --out results --course course.toml --times times.csv\n\n"
         "exit codes:\n  0  every submission found has a result (some may have scored 0: see summary.md)\n"
         "  2  bad command line or input\n  3  the grader failed on some submissions (they have no result; rerun)\n"
         "  130  interrupted (Ctrl-C): what was graded is kept; rerun to grade the rest")
@@ -509,6 +544,16 @@ def add_instructor_commands(sub, grading_options):
                     "outgrows it costs only the submission it grades (default: no limit of its own)")
     ga.add_argument("--allow-unisolated", action="store_true",
                     help="grade even where student code cannot be isolated; the results say so")
+    ga.add_argument("--similarity", action="store_true",
+                    help="also list pairs of submissions whose student-written code is alike (similarity.html)")
+    ga.add_argument("--against", metavar="DIR", help="with --similarity: a folder of known solutions (each entry a "
+                    "folder of cs231n_lib .py files, or one .py file), e.g. public repositories")
+    ga.add_argument("--similarity-threshold", type=float, metavar="F", help="with --similarity: the share of the "
+                    "smaller side's fingerprints a pair must share to be listed (default 0.5)")
+    ga.add_argument("--course", metavar="TOML", help="the course file: due dates, the late-day allowance, the "
+                    "penalty and extensions; adds the late-day columns to the gradebook (see latedays.py)")
+    ga.add_argument("--times", metavar="CSV", help="with --course: submission times (student,assignment,"
+                    "submitted_at), where the layout carries none (else timestamp.txt, or the zip's entry times)")
     ga.add_argument("--quiet", action="store_true", help="no progress bar")
     ga.set_defaults(run=cmd_grade_all)
 

@@ -248,6 +248,10 @@ def test_the_name_pattern_follows_nbgrader_zip_collect(tmp_path):
     (["--name-pattern", "(?P<who>.*)"], "(?P<student_id>...)"),
     (["--name-pattern", "(unclosed"], "not a regular expression"),
     (["--jobs", "0"], "at least 1"),
+    (["--against", "."], "--against needs --similarity"),
+    (["--similarity", "--similarity-threshold", "0"], "must be in (0, 1]"),
+    (["--times", "t.csv"], "--times needs --course"),
+    (["--course", "missing.toml"], "missing.toml"),
 ])
 def test_bad_options_exit_2_with_a_reason(tmp_path, args, says):
     done = grade_all(tmp_path, "--out", tmp_path / "out", *args)

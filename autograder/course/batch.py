@@ -37,14 +37,15 @@ import shutil
 import time
 
 from .. import grading, report
-from . import crashes, intake, pool
+from . import crashes, intake, pool, summary_html
 from .summary import summarize
 from .intake import DEFAULT_PATTERN, Submission, assignment_inside, discover  # noqa: F401  (see intake)
 
 RESULTS_FILE = "results.json"
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}\Z")
 HASHED = re.compile(r"-[0-9a-f]{20}\Z")  # the end of a name safe_name made
-RESERVED = {"gradebook.csv", "summary.md", "summary.png"}  # what RESULTS itself holds
+RESERVED = {"gradebook.csv", "summary.md", "summary.png", "summary.html",  # what RESULTS itself holds
+            "similarity.csv", "similarity.html"}
 
 
 def safe_name(text):
@@ -229,10 +230,13 @@ def the_one_assignment(only, solutions):
 
 def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, isolate=True,
         budget=grading.BUDGET_SECONDS, pattern=None, only=None, force=False, progress=True,
-        log=print, pool_memory_mb=None, timeout=None):
+        log=print, pool_memory_mb=None, timeout=None, similar=False, against=None, course=None, times=None,
+        threshold=None):
     """Grade what is new or changed under ``submissions`` into ``out``; returns a summary dict.
 
     ``pool_memory_mb`` bounds each grading process's memory (where a control group can be made).
+    ``similar``: also write similarity.csv and .html (``similarity.py``), comparing with ``against`` too.
+    ``course`` (a ``latedays.Course``) and ``times`` ({(student, assignment): text}): late-day columns.
     """
     out = pathlib.Path(out)
     subs, notes = discover(submissions, pattern, assignment=the_one_assignment(only, solutions))
@@ -290,10 +294,25 @@ def run(submissions, out, jobs=None, solutions=grading.SOLUTIONS, seed=None, iso
             _tally(bar, outcome.value, errors)
         bar.close()
     seconds = time.monotonic() - started
-    rows = rebuild(out, solutions)
+    late = None
+    if course is not None:
+        from . import latedays
+
+        late = (course, {(intake.printable(s.student), s.assignment): latedays.submitted_at(s, course, times)
+                         for s in subs})
+    rows = rebuild(out, solutions, late)
     summary = summarize(out, rows)
+    summary_html.write(out, rows)
+    compared = None
+    if similar:
+        from . import similarity
+
+        began = time.monotonic()
+        pairs = similarity.report(subs, out, against, solutions=solutions or grading.SOLUTIONS,
+                                  threshold=similarity.THRESHOLD if threshold is None else threshold)
+        compared = {"pairs": len(pairs), "seconds": time.monotonic() - began}
     return {"found": len(subs), "graded": len(todo) - len(errors), "skipped": len(done), "errors": errors,
-            "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}
+            "similarity": compared, "seconds": seconds, "rows": rows, "notes": notes, "summary": summary}
 
 
 def _graded(subs, out, options, jobs, memory_mb):
@@ -329,8 +348,9 @@ def _cell(value):
     return value
 
 
-def rebuild(out, solutions=None):
-    """gradebook.csv from every results.json under ``out``: one row per student and assignment."""
+def rebuild(out, solutions=None, late=None):
+    """gradebook.csv from every results.json under ``out``: one row per student and assignment.
+    ``late``: (latedays.Course, {(student, assignment): when submitted}) adds latedays.COLUMNS."""
     out = pathlib.Path(out)
     rows = []
     for path in sorted(out.glob(f"*/*/{RESULTS_FILE}")):
@@ -358,6 +378,13 @@ def rebuild(out, solutions=None):
         order = {n: (known.index(n) if n in known else len(known) + i) for n, i in order.items()}
     checks = sorted(order, key=order.get)
     fixed = ["student", "name", "assignment", "total", "max_score", "seed", "problem"]
+    if late:
+        from . import latedays
+
+        policy = latedays.apply(late[0], rows, late[1])
+        for row in rows:
+            row.update({c: "" for c in latedays.COLUMNS}, **policy.get((row["student"], row["assignment"]), {}))
+        fixed += latedays.COLUMNS
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(fixed + checks + ["source", "submission_sha256"])
@@ -367,5 +394,12 @@ def rebuild(out, solutions=None):
                         + [_cell(row["source"]), row["submission_sha256"]])
     from ..files import write_atomically
 
+    try:  # a gradebook that changes is kept, for summary.html's "what changed" (summary_html.py)
+        before = (out / "gradebook.csv").read_bytes()
+    except OSError:
+        before = None
+    if before is not None and before != buffer.getvalue().encode():
+        (out / ".previous").mkdir(exist_ok=True)
+        write_atomically(out / ".previous" / "gradebook.csv", before)
     write_atomically(out / "gradebook.csv", buffer.getvalue())
     return rows
