@@ -72,7 +72,7 @@ def test_the_kit_holds_what_students_get(student_kit):
 
     ours = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     theirs = tomllib.loads((student_kit / "pyproject.toml").read_text())
-    assert set(theirs["project"]["dependencies"]) == {d for d in ours if not d.startswith("nbgrader")}
+    assert set(theirs["project"]["dependencies"]) == set(ours)  # nbgrader too: fetch, submit, feedback
     assert theirs["tool"]["setuptools"]["packages"] == ["autograder", "autograder.checks", "autograder.course",
                                                        "autograder.sandbox"]
 
