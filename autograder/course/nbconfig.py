@@ -43,6 +43,7 @@ from nbformat import from_dict
 from nbgrader import utils
 from nbgrader.api import MissingEntry
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
 
 SQLALCHEMY_NOISE = r"Object of type <\w+> not in session, \w+ operation along '[\w.]+' will not proceed"
@@ -69,11 +70,14 @@ class RestoreHiddenTests(OverwriteCells):
         return super().preprocess_cell(cell, resources, cell_index)
 
 
-WRAP_CSS = ".jp-OutputArea-output pre { white-space: pre-wrap; overflow-wrap: anywhere; }"
+# nbgrader's feedback page uses nbconvert's classic template (div.output_subarea); JupyterLab's names too.
+WRAP_CSS = "div.output_subarea pre, .jp-OutputArea-output pre { white-space: pre-wrap; overflow-wrap: anywhere; }"
 
 
 class WrapOutputs(Preprocessor):
     """generate_feedback's last preprocessor: adds ``WRAP_CSS`` to the page's inline styles."""
+
+    enabled = Bool(True)  # nbconvert skips a registered preprocessor that is not enabled
 
     def preprocess(self, nb, resources):
         inlining = resources.setdefault("inlining", {})
