@@ -272,13 +272,17 @@ def test_a_long_verdict_wraps_in_the_browser(round_trip, tmp_path):
     assert nbconfig.WRAP_CSS in feedback_page.read_text()
     if test_browser._why_not():
         pytest.skip(test_browser._why_not())
+    unwrapped = tmp_path / "unwrapped.html"  # the same page without the rule: the test would see the bug
+    unwrapped.write_text(feedback_page.read_text().replace(nbconfig.WRAP_CSS, ""))
+    measure = ("els => els.filter(e => e.textContent.startsWith('autograder:'))"
+               ".map(e => [e.scrollWidth, e.clientWidth, e.textContent.length])")
     with test_browser.browser_page(tmp_path) as page:
         page.set_viewport_size({"width": 640, "height": 900})
+        page.goto(unwrapped.as_uri())
+        before = page.eval_on_selector_all("pre", measure)
         page.goto(feedback_page.as_uri())
-        sizes = page.eval_on_selector_all(
-            "pre", "els => els.filter(e => e.textContent.startsWith('autograder:'))"
-                   ".map(e => [e.scrollWidth, e.clientWidth, e.textContent.length])")
+        sizes = page.eval_on_selector_all("pre", measure)
         page.screenshot(path=str(tmp_path / "feedback.png"), full_page=True)
     assert len(sizes) == len(CHECKS)
-    assert max(length for *_, length in sizes) > 120  # unwrapped, the longest would overflow 640 pixels
+    assert any(scroll > client for scroll, client, _ in before), before
     assert all(scroll <= client for scroll, client, _ in sizes), sizes
