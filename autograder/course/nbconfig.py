@@ -70,8 +70,10 @@ class RestoreHiddenTests(OverwriteCells):
         return super().preprocess_cell(cell, resources, cell_index)
 
 
-# nbgrader's feedback page uses nbconvert's classic template (div.output_subarea); JupyterLab's names too.
-WRAP_CSS = "div.output_subarea pre, .jp-OutputArea-output pre { white-space: pre-wrap; overflow-wrap: anywhere; }"
+# nbgrader's feedback page uses nbconvert's classic template (div.output_subarea; JupyterLab's names too) and
+# Bootstrap 3, whose pre breaks words anywhere (word-break: break-all): lines wrap between words.
+WRAP_CSS = ("div.output_subarea pre, .jp-OutputArea-output pre "
+            "{ white-space: pre-wrap; word-break: normal; overflow-wrap: anywhere; }")
 
 
 class WrapOutputs(Preprocessor):
