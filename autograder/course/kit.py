@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import zipfile
 
-from . import release
+from . import release, update
 from ..files import default_mode
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1]
@@ -300,8 +300,7 @@ def write_kit(solutions, kit, force=False, log=print, generated=None):
         os.chmod(kit, mode)  # copytree gave it the private temporary folder's mode (0700)
     files = {p.relative_to(kit).as_posix(): _digest(p)
              for p in sorted((kit / "autograder").rglob("*.py")) if not CACHES & set(p.parts)}
-    files.update({name: _digest(kit / name)
-                  for name in ("README.md", "Makefile", "pyproject.toml", ".gitignore", "nbgrader_config.py")})
+    files.update({name: _digest(kit / name) for name in update.KIT_FILES})
     (kit / KIT_MANIFEST).write_text(json.dumps({"about": "Written by `python -m autograder release --student-kit`: "
                                                 "the kit's own files, so that an update never overwrites a change.",
                                                 "files": files}, indent=1, sort_keys=True) + "\n")
