@@ -286,3 +286,22 @@ def test_a_long_verdict_wraps_in_the_browser(round_trip, tmp_path):
     assert len(sizes) == len(CHECKS)
     assert any(scroll > client for scroll, client, _ in before), before
     assert all(scroll <= client and right <= 640 for scroll, client, right in sizes), sizes  # within the window
+
+
+def test_sync_again_keeps_every_manual_score(round_trip):
+    """A grader's own score (a written answer, or an override of a check in the formgrader)
+    stays through another sync-gradebook; only nbgrader's automatic scores are replaced."""
+    from nbgrader.api import Gradebook
+
+    db = f"sqlite:///{round_trip['course'] / 'gradebook.db'}"
+    with Gradebook(db) as gb:
+        override = gb.find_grade("affine_forward", ASSIGNMENT, ASSIGNMENT, "bob")
+        override.manual_score = 1.5
+        gb.db.commit()
+    [sync] = [command for command in INSTRUCTOR if "sync-gradebook" in command]
+    run(sync, round_trip["course"], round_trip["env"])
+    with Gradebook(db) as gb:
+        grade = gb.find_grade
+        assert grade(WRITTEN[2], ASSIGNMENT, ASSIGNMENT, WRITTEN[1]).score == float(WRITTEN[3])
+        kept = grade("affine_forward", ASSIGNMENT, ASSIGNMENT, "bob")
+        assert (kept.manual_score, kept.score, kept.auto_score) == (1.5, 1.5, 0)
