@@ -191,6 +191,19 @@ def cmd_sync(args):
     return 0
 
 
+def cmd_grade_written(args):
+    from .course import gradebook
+
+    try:
+        points = gradebook.grade_written(pathlib.Path(args.course), args.assignment, args.student, args.cell,
+                                         args.score)
+    except gradebook.GradeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.student}: {args.cell}: {args.score:g} / {points:g} points (manual score; sync-gradebook keeps it)")
+    return 0
+
+
 def cgroups():
     """Whether this grader can make control groups (which end every process a sandbox leaves)."""
     from .sandbox.limits import ControlGroup
@@ -484,6 +497,21 @@ def add_instructor_commands(sub, grading_options):
     s.add_argument("--seed", type=int,
                    help="seed of the hidden checks' inputs (default: $CS231N_GRADING_SEED, else a fresh one)")
     s.set_defaults(run=cmd_sync)
+
+    w = sub.add_parser("grade-written", help="after nbgrader autograde: give a written answer its score by hand",
+                       description="Give the written-answer cell CELL of STUDENT's ASSIGNMENT the score SCORE in "
+                       "nbgrader's\ngradebook (its manual score, as nbgrader's formgrader sets it). "
+                       "sync-gradebook keeps it;\n`nbgrader generate_feedback` shows it.",
+                       epilog=epilog("python -m autograder grade-written 00_gradients alice q_centred_differences 2",
+                                     [(0, "the score was set"), (2, "no such submission or cell, a check's cell, "
+                                      "or a score out of range"), (3, "internal error")]),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    w.add_argument("assignment", help="the assignment id, e.g. 00_gradients")
+    w.add_argument("student", help="the student id, as in submitted/<student>/")
+    w.add_argument("cell", help="the written answer's grade id, e.g. q_centred_differences")
+    w.add_argument("score", type=float, help="the points it earns (0 to the cell's points)")
+    w.add_argument("--course", default=".", metavar="DIR", help="the nbgrader course folder (default: here)")
+    w.set_defaults(run=cmd_grade_written)
 
     from .course import batch
 

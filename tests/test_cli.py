@@ -57,6 +57,8 @@ def test_the_student_command_runs_only_visible_checks(tmp_path):
     (["check", "--lib", REFERENCE_LIB, "--check", "no_such_check"], "no checks match"),
     (["grade"], "--lib"),
     (["sync-gradebook", "00_gradients", "--course", "/nonexistent"], "no submissions of 00_gradients"),
+    (["grade-written", "00_gradients", "alice", "q_centred_differences", "2", "--course", "/nonexistent"],
+     "no gradebook.db"),
 ])
 def test_bad_input_exits_2_without_a_traceback(args, says):
     done = run(*args)
@@ -110,8 +112,8 @@ def test_the_demo_releases_and_grades_three_submissions(tmp_path):
 def test_every_command_says_what_it_does_with_an_example_and_its_exit_codes():
     import re
 
-    for command in ("check", "list", "pack", "update", "grade", "release", "sync-gradebook", "grade-all",
-                    "export-gradescope", "demo"):
+    for command in ("check", "list", "pack", "update", "grade", "release", "sync-gradebook", "grade-written",
+                    "grade-all", "export-gradescope", "demo"):
         shown = run(command, "--help").stdout
         purpose = shown.split("\n\n")[1]  # after the usage lines
         assert not purpose.startswith(("options:", "positional")), (command, shown[:400])

@@ -5,9 +5,11 @@ release, nbgrader_config.py pointing at a temporary exchange) runs the instructo
 commands of the README (the first, ``autograder release``, is the session's one course
 build, ``conftest.released_course``; this module goes on from a copy of it); three
 students, each in a folder of their own with nbgrader's exchange settings, run the student
-commands. Their whole notebooks run, in nbgrader's sandboxed kernels:
+commands, each from a copy of the student kit (its own nbgrader_config.py, exchange from
+``CS231N_EXCHANGE``). Their whole notebooks run, in nbgrader's sandboxed kernels:
 
-* ``alice`` submits the reference library and answers a written question;
+* ``alice`` submits the reference library and answers a written question, which the
+  README's ``grade-written`` grades by hand before ``sync-gradebook`` (which must keep it);
 * ``bob`` submits the demo's realistic bugs (visible and hidden checks fail);
 * ``mallory`` submits the stubs with a notebook cell that disarms ``check`` (nbgrader
   gives full marks; ``sync-gradebook`` takes them back), a changed test cell (nbgrader's
@@ -28,7 +30,7 @@ import pytest
 import nbround
 from conftest import REFERENCE_LIB, SOLUTIONS, STUB_LIB, full_output
 from autograder import grading
-from autograder.course import demo, feedback
+from autograder.course import demo, feedback, kit
 from nbround import INSTRUCTOR, STUDENT, run
 from test_release import secrets
 
@@ -49,9 +51,25 @@ def cell_of(nb, grade_id):
     return next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
 
 
-def edit(student, folder, lib):
-    """What each student does between fetching and submitting."""
-    shutil.copytree(lib, folder / "cs231n_lib", ignore=shutil.ignore_patterns("__pycache__"))
+WRITTEN = next(re.search(r"grade-written \S+ (\w+) (\w+) ([\d.]+)", c) for c in INSTRUCTOR if "grade-written" in c)
+
+
+def student_kit(course, folder):
+    """The student kit as ``release --student-kit`` writes it, from the released ``course``:
+    the kit's own files, the released notebooks and stubs, and ``.venv`` (this Python)."""
+    folder.mkdir(parents=True)
+    kit._stage(folder, sorted(p.name for p in (course / "assignments").iterdir() if p.is_dir()))
+    for name in ("assignments", "cs231n_lib"):
+        shutil.copytree(course / name, folder / name)
+    (folder / ".venv").symlink_to(nbround.sys.prefix, target_is_directory=True)
+    return folder
+
+
+def edit(student, home, lib):
+    """What each student does between fetching and submitting: works on the kit's library and the notebook."""
+    shutil.rmtree(home / "cs231n_lib")
+    shutil.copytree(lib, home / "cs231n_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    folder = home / ASSIGNMENT
     path = folder / f"{ASSIGNMENT}.ipynb"
     nb = json.loads(path.read_text())
     if student == "alice":
@@ -60,7 +78,7 @@ def edit(student, folder, lib):
         nb["cells"].insert(2, {"cell_type": "code", "id": "mine", "metadata": {}, "execution_count": None,
                                "outputs": [], "source": "check = lambda name: None"})
         cell_of(nb, CHANGED_CELL)["source"] = 'print("all good")'
-        layers = folder / "cs231n_lib" / "layers.py"
+        layers = home / "cs231n_lib" / "layers.py"
         stub = 'raise NotImplementedError("layers.relu_forward: implement it, see notebook 00_gradients")'
         assert stub in layers.read_text()
         layers.write_text(layers.read_text().replace(stub, f'raise ValueError("{SCRIPT}")'))
@@ -78,25 +96,23 @@ def round_trip(released_course, tmp_path_factory):
         f.write(f"\nc.Exchange.root = {str(exchange)!r}\n"
                 "c.ExchangeCollect.check_owner = False  # every student here is the same OS user\n")
     env = {**env, "CS231N_GRADING_SEED": SEED}
+    student_env = {**env, kit.EXCHANGE_VARIABLE: str(exchange)}
 
     buggy = demo.buggy_library(SOLUTIONS, tmp / "buggy" / "cs231n_lib")
     libs = {"alice": REFERENCE_LIB, "bob": buggy, "mallory": STUB_LIB}
     homes = {}
     for student in libs:
-        home = homes[student] = tmp / "students" / student
-        home.mkdir(parents=True)
-        (home / "nbgrader_config.py").write_text(
-            "c = get_config()\n"
-            f"c.Exchange.root = {str(exchange)!r}\n"
-            f"c.Exchange.cache = {str(home / '.nbgrader-cache')!r}\n"
-            f"c.CourseDirectory.student_id = {student!r}  # the exchange knows students by OS user; here all are one\n")
+        home = homes[student] = student_kit(course, tmp / "students" / student / "cs231n-kit")
+        with open(home / "nbgrader_config.py", "a") as f:  # the exchange knows students by OS user; here all are one
+            f.write(f"c.Exchange.cache = {str(home / '.nbgrader-cache')!r}\n"
+                    f"c.CourseDirectory.student_id = {student!r}\n")
 
-    def students(verb):
+    def students(commands):
         for student, home in homes.items():
-            command = next(line for line in STUDENT if f" {verb} " in line)
-            run(command, home, env)
-            if verb == "fetch_assignment":
-                edit(student, home / ASSIGNMENT, libs[student])
+            for command in commands:
+                run(command, home, student_env)
+                if "fetch_assignment" in command:
+                    edit(student, home, libs[student])
 
     outputs = {INSTRUCTOR[0]: release_output}  # run by released_course
     for command in INSTRUCTOR[1:]:
@@ -104,21 +120,22 @@ def round_trip(released_course, tmp_path_factory):
         with open(tmp / "outputs.txt", "a") as f:  # to read when a test fails
             f.write(f"$ {command}\n{outputs[command]}\n")
         if "release_assignment" in command:
-            students("fetch_assignment")
-            students("submit")
-    students("fetch_feedback")
+            students(STUDENT[:-1])  # fetch, link the library, submit
+    students(STUDENT[-1:])  # fetch_feedback
 
     pages = {}
     for student, home in homes.items():
         [page] = (home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
         pages[student] = page.read_text()
-    libs = {student: home / ASSIGNMENT / "cs231n_lib" for student, home in homes.items()}  # as submitted
+    libs = {student: home / "cs231n_lib" for student, home in homes.items()}  # as submitted
     tested = {student: grading.grade(lib, [ASSIGNMENT], seed=int(SEED)) for student, lib in libs.items()
               if student != "alice"}
     trusted = {"alice": {name: {"name": name, "score": c.points, "max_score": c.points, "visibility": "visible",
                                 "output": "passed", "tags": list(c.tags)} for name, c in CHECKS.items()}}
     trusted.update({student: {t["name"]: t for t in results["tests"]} for student, results in tested.items()})
-    return {"course": course, "env": env, "outputs": outputs, "pages": pages, "trusted": trusted, "libs": libs}
+    return {"course": course, "env": env, "outputs": outputs, "pages": pages, "trusted": trusted, "libs": libs,
+            "feedback": {student: next((home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
+                         for student, home in homes.items()}}
 
 
 def graded_cells(page):
@@ -137,12 +154,15 @@ def graded_cells(page):
 
 def test_the_readme_round_is_complete():
     verbs = [re.search(r"(?:nbgrader|autograder) ([\w-]+)", line)[1] for line in INSTRUCTOR]
-    assert verbs == ["release", "release_assignment", "collect", "autograde", "sync-gradebook",
+    assert verbs == ["release", "release_assignment", "collect", "autograde", "grade-written", "sync-gradebook",
                      "generate_feedback", "release_feedback"]
-    assert [re.search(r"nbgrader (\w+)", line)[1] for line in STUDENT] == ["fetch_assignment", "submit",
-                                                                             "fetch_feedback"]
+    assert [re.search(r"nbgrader (\w+)|^ln", line)[1] for line in STUDENT] == ["fetch_assignment", None, "submit",
+                                                                                 "fetch_feedback"]
     assert all(ASSIGNMENT in line for line in INSTRUCTOR[1:] + STUDENT)
-    assert all(f"--course {COURSE_ID}" in line for line in STUDENT)
+    assert all(f"--course {COURSE_ID}" in line for line in STUDENT if "nbgrader" in line)
+    # the kit's README gives its students the same commands
+    assert all(line in kit.readme_text([ASSIGNMENT]) for line in STUDENT)
+    assert f'course_id = "{COURSE_ID}"' in kit.NBGRADER_CONFIG
 
 
 def test_feedback_shows_the_trusted_score_of_every_check_with_its_reason(round_trip):
@@ -152,8 +172,10 @@ def test_feedback_shows_the_trusted_score_of_every_check_with_its_reason(round_t
             score, points, text = cells[name]
             assert (score, points) == (test["score"], test["max_score"]), (student, name)
             assert text == feedback.cell_text(test), (student, name)
+        written = float(WRITTEN[3]) if student == WRITTEN[1] else 0.0  # the one answer graded by hand
+        assert cells[WRITTEN[2]][0] == written, student  # set before sync-gradebook, which kept it
         total = re.search(r"\(Score: ([\d.]+) / ([\d.]+)\)", page)
-        assert float(total[1]) == sum(t["score"] for t in trusted.values()), student  # answers: not graded yet
+        assert float(total[1]) == sum(t["score"] for t in trusted.values()) + written, student
         assert float(total[2]) == sum(points for _, points, _ in cells.values())
     failed = {student: sorted(n for n, t in tests.items() if t["score"] < t["max_score"])
               for student, tests in round_trip["trusted"].items()}
@@ -190,6 +212,15 @@ def test_a_students_message_stays_text(round_trip):
     page = round_trip["pages"]["mallory"]
     assert SCRIPT not in page and "&lt;script&gt;alert(" in page
     assert SCRIPT in graded_cells(page)["relu_forward"][2]
+
+
+def test_the_submission_holds_the_notebook_and_the_students_library(round_trip):
+    for student, lib in round_trip["libs"].items():
+        submitted = round_trip["course"] / "submitted" / student / ASSIGNMENT
+        assert (submitted / f"{ASSIGNMENT}.ipynb").is_file()
+        copy = submitted / "cs231n_lib"
+        assert copy.is_dir() and not copy.is_symlink(), student
+        assert (copy / "layers.py").read_text() == (lib / "layers.py").read_text(), student
 
 
 def test_the_students_own_work_comes_back(round_trip):
@@ -229,3 +260,48 @@ def test_releasing_again_keeps_the_grades(round_trip):
     out = run(INSTRUCTOR[0], round_trip["course"], round_trip["env"])
     assert "gradebook.db" in out and not re.search(r"warn|\berror\b", out, re.I)
     assert scores() == before
+
+
+def test_a_long_verdict_wraps_in_the_browser(round_trip, tmp_path):
+    """bob's feedback in a narrow Chromium window: no verdict scrolls sideways (a screenshot
+    is left in the test's folder)."""
+    import test_browser
+    from autograder.course import nbconfig
+
+    feedback_page = round_trip["feedback"]["bob"]
+    assert nbconfig.WRAP_CSS in feedback_page.read_text()
+    if test_browser._why_not():
+        pytest.skip(test_browser._why_not())
+    unwrapped = tmp_path / "unwrapped.html"  # the same page without the rule: the test would see the bug
+    unwrapped.write_text(feedback_page.read_text().replace(nbconfig.WRAP_CSS, ""))
+    measure = ("els => els.filter(e => e.textContent.startsWith('autograder:'))"
+               ".map(e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right])")
+    with test_browser.browser_page(tmp_path) as page:
+        page.set_viewport_size({"width": 640, "height": 900})
+        page.goto(unwrapped.as_uri())
+        before = page.eval_on_selector_all("pre", measure)
+        page.goto(feedback_page.as_uri())
+        sizes = page.eval_on_selector_all("pre", measure)
+        page.screenshot(path=str(tmp_path / "feedback.png"), full_page=True)
+    assert len(sizes) == len(CHECKS)
+    assert any(scroll > client for scroll, client, _ in before), before
+    assert all(scroll <= client and right <= 640 for scroll, client, right in sizes), sizes  # within the window
+
+
+def test_sync_again_keeps_every_manual_score(round_trip):
+    """A grader's own score (a written answer, or an override of a check in the formgrader)
+    stays through another sync-gradebook; only nbgrader's automatic scores are replaced."""
+    from nbgrader.api import Gradebook
+
+    db = f"sqlite:///{round_trip['course'] / 'gradebook.db'}"
+    with Gradebook(db) as gb:
+        override = gb.find_grade("affine_forward", ASSIGNMENT, ASSIGNMENT, "bob")
+        override.manual_score = 1.5
+        gb.db.commit()
+    [sync] = [command for command in INSTRUCTOR if "sync-gradebook" in command]
+    run(sync, round_trip["course"], round_trip["env"])
+    with Gradebook(db) as gb:
+        grade = gb.find_grade
+        assert grade(WRITTEN[2], ASSIGNMENT, ASSIGNMENT, WRITTEN[1]).score == float(WRITTEN[3])
+        kept = grade("affine_forward", ASSIGNMENT, ASSIGNMENT, "bob")
+        assert (kept.manual_score, kept.score, kept.auto_score) == (1.5, 1.5, 0)

@@ -51,7 +51,7 @@ def tree_state(folder, skip=("submissions",)):
 
 def test_the_kit_holds_what_students_get(student_kit):
     names = {p.relative_to(student_kit).as_posix() for p in student_kit.rglob("*") if p.is_file()}
-    assert {"README.md", "Makefile", "pyproject.toml", "cs231n_lib/__init__.py", "autograder/notebook.py",
+    assert {"README.md", "Makefile", "pyproject.toml", "nbgrader_config.py", "cs231n_lib/__init__.py", "autograder/notebook.py",
             "autograder/course/pack.py", "autograder/course/submission.py", "autograder/sandbox/worker.py",
             "assignments/01_activations/01_activations.ipynb"} <= names
     assert {f"autograder/{rel.as_posix()}" for rel in kit.grader_files()} == {n for n in names if n.startswith("autograder/")}
@@ -72,7 +72,7 @@ def test_the_kit_holds_what_students_get(student_kit):
 
     ours = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     theirs = tomllib.loads((student_kit / "pyproject.toml").read_text())
-    assert set(theirs["project"]["dependencies"]) == {d for d in ours if not d.startswith("nbgrader")}
+    assert set(theirs["project"]["dependencies"]) == set(ours)  # nbgrader too: fetch, submit, feedback
     assert theirs["tool"]["setuptools"]["packages"] == ["autograder", "autograder.checks", "autograder.course",
                                                        "autograder.sandbox"]
 

@@ -21,6 +21,11 @@ timestamp. A later autograde of the same submission (same ``timestamp.txt``) kee
 a new collect makes a new one. Sync grades the copy; when the submitted library no longer
 has the copy's hash, it says so in its log and in ``collected/.../results.json``, which holds
 the results it wrote into the gradebook.
+
+Written answers are graded by hand: in nbgrader's formgrader, or headless with
+``python -m autograder grade-written ASSIGNMENT STUDENT CELL SCORE`` (``grade_written``), which
+sets the cell's ``manual_score`` as the formgrader does. Sync writes only ``auto_score`` of
+check cells, so every manual score stays.
 """
 
 import hashlib
@@ -152,7 +157,8 @@ def sync(course, assignment, solutions=None, log=print, seed=None):
             changes[student] = []
             for grade in notebook.grades:
                 if grade.name not in checks:
-                    continue  # written answers are graded by hand
+                    continue  # written answers are graded by hand (grade_written, the formgrader)
+                # Only auto_score changes: a manual_score (a grader's override) always stays, and wins.
                 ours = scores.get(grade.name, 0)
                 if grade.auto_score != ours:
                     if grade.name not in hidden:  # hidden checks never run in the notebook: nothing to report
@@ -163,3 +169,33 @@ def sync(course, assignment, solutions=None, log=print, seed=None):
             for name, before, after in changes[student]:
                 log(f"{student}: {name}: nbgrader gave {before}, the grader gives {after}")
     return changes
+
+
+class GradeError(ValueError):
+    """A manual score that cannot be given (no such submission or cell, out of range)."""
+
+
+def grade_written(course, assignment, student, cell, score):
+    """Give the written answer ``cell`` of ``student``'s ``assignment`` the manual ``score``, as
+    nbgrader's formgrader does (``manual_score``, which ``sync`` never touches). Returns the cell's
+    points. Check cells are refused: their score is the trusted grader's."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    course = pathlib.Path(course)
+    if not (course / "gradebook.db").is_file():
+        raise GradeError(f"no gradebook.db in {course} (the nbgrader course folder; see --course)")
+    checks = {c.name for c in grading.load_checks(grading.hidden_checks_dir(course / "solutions")).values()}
+    if cell in checks:
+        raise GradeError(f"{cell} is a check: sync-gradebook gives its score; grade-written is for written answers")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        try:
+            grade = gb.find_grade(cell, assignment, assignment, student)
+        except MissingEntry:
+            raise GradeError(f"no graded cell {cell} in {student}'s {assignment} (run nbgrader autograde "
+                             f"{assignment} first; cell names are the grade ids, e.g. q_...)") from None
+        if not 0 <= score <= grade.max_score:
+            raise GradeError(f"{cell} is worth 0 to {grade.max_score:g} points, not {score:g}")
+        grade.manual_score = score
+        grade.needs_manual_grade = False
+        gb.db.commit()
+        return grade.max_score

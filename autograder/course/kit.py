@@ -4,7 +4,8 @@
 
     README.md          two commands: set up and open JupyterLab; check my work and pack it
     Makefile           what those commands run
-    pyproject.toml     installs the student's part of the grader and the notebooks' dependencies
+    pyproject.toml     installs the student's part of the grader, the notebooks' dependencies and nbgrader
+    nbgrader_config.py the student's side of an nbgrader round: the course id, the exchange
     assignments/       the released notebooks                  } written by ``release``, which
     cs231n_lib/        the stubs and the provided code         } never overwrites work
     autograder/        the visible checks, the sandbox, ``check`` and ``pack``
@@ -25,13 +26,14 @@ import shutil
 import tempfile
 import zipfile
 
-from . import release
+from . import release, update
 from ..files import default_mode
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1]
 STUDENT_ONLY_EXCLUDED = {"mutation.py"}  # instructor-only modules outside course/
 STUDENT_COURSE = {"__init__.py", "submission.py", "pack.py", "work.py", "update.py"}  # the student's share of course/
-NOT_FOR_STUDENTS = {"nbgrader"}  # dependencies students do not need
+NOT_FOR_STUDENTS = set()  # dependencies students do not need (nbgrader they need: fetch, submit, feedback)
+EXCHANGE_VARIABLE = "CS231N_EXCHANGE"
 KIT_MANIFEST = ".kit-manifest.json"
 CACHES = {"__pycache__", ".ipynb_checkpoints"}
 
@@ -121,6 +123,17 @@ $(STAMP): pyproject.toml
 \ttouch $@
 """
 
+NBGRADER_CONFIG = f"""\
+# nbgrader's settings for your side of an nbgrader round (fetch_assignment, submit, fetch_feedback),
+# read when you run nbgrader in this folder. Your course tells you where its exchange is: set
+# {EXCHANGE_VARIABLE}=/that/folder, or write it in place of the default on the Exchange.root line.
+import os
+
+c = get_config()  # noqa: F821 (nbgrader provides it)
+c.CourseDirectory.course_id = "cs231n-training"
+c.Exchange.root = os.environ.get("{EXCHANGE_VARIABLE}") or "/usr/local/share/nbgrader/exchange"
+"""
+
 GITIGNORE = """\
 .venv/
 __pycache__/
@@ -191,6 +204,26 @@ wrong line. A check's one-line message reads the file as it is now. After you ch
 function's signature or a module's top level (imports, constants, a new class), restart
 the kernel (Kernel > Restart Kernel) before you trust a traceback.
 
+## If your course uses nbgrader
+
+Your course says whether it hands assignments out through nbgrader's exchange, and where
+that is. `make lab` (or `pip install -e .`) installs nbgrader; this folder's
+`nbgrader_config.py` names the course and reads the exchange's folder from
+`{EXCHANGE_VARIABLE}` (`export {EXCHANGE_VARIABLE}=/the/folder`, or edit its `Exchange.root`
+line; without either it is nbgrader's default, `/usr/local/share/nbgrader/exchange`). In
+this folder:
+
+```bash
+.venv/bin/nbgrader fetch_assignment 00_gradients --course cs231n-training   # 00_gradients/00_gradients.ipynb
+ln -s ../cs231n_lib 00_gradients/                                            # once: your library, beside the notebook
+.venv/bin/nbgrader submit 00_gradients --course cs231n-training              # hands in the notebook and cs231n_lib/
+.venv/bin/nbgrader fetch_feedback 00_gradients --course cs231n-training      # 00_gradients/feedback/*/00_gradients.html
+```
+
+Work in `00_gradients/00_gradients.ipynb` and edit `cs231n_lib/` here as usual: the link
+makes the library the notebook finds, and what `submit` copies, the one you edit. Submit
+again as often as your course allows; the last one is graded.
+
 ## Updating to a newer kit
 
 Keep this folder: your work lives in `cs231n_lib/` and `assignments/`. When your course
@@ -238,6 +271,7 @@ def _stage(staging, assignments):
     (staging / "pyproject.toml").write_text(pyproject_text(packages))
     (staging / "Makefile").write_text(MAKEFILE)
     (staging / ".gitignore").write_text(GITIGNORE)
+    (staging / "nbgrader_config.py").write_text(NBGRADER_CONFIG)
     (staging / "README.md").write_text(readme_text(assignments))
 
 
@@ -266,7 +300,7 @@ def write_kit(solutions, kit, force=False, log=print, generated=None):
         os.chmod(kit, mode)  # copytree gave it the private temporary folder's mode (0700)
     files = {p.relative_to(kit).as_posix(): _digest(p)
              for p in sorted((kit / "autograder").rglob("*.py")) if not CACHES & set(p.parts)}
-    files.update({name: _digest(kit / name) for name in ("README.md", "Makefile", "pyproject.toml", ".gitignore")})
+    files.update({name: _digest(kit / name) for name in update.KIT_FILES})
     (kit / KIT_MANIFEST).write_text(json.dumps({"about": "Written by `python -m autograder release --student-kit`: "
                                                 "the kit's own files, so that an update never overwrites a change.",
                                                 "files": files}, indent=1, sort_keys=True) + "\n")

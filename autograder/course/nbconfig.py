@@ -27,6 +27,11 @@ by its exact text, so that every other warning still shows:
   read them back), so this one message is filtered.
 * ``Alternative text is missing on N image(s)`` from generate_feedback: plots carry no alt
   text, and nbconvert gives each a generic one; nothing for the instructor to do.
+
+Feedback pages wrap the text of outputs (``WrapOutputs``): the trusted verdict that
+``sync-gradebook`` writes into each graded cell ("got ... / expected ...") sits in a
+``<pre>``, which nbconvert's style scrolls sideways, so its end was out of sight. The rule
+only styles; every output's text stays escaped by nbconvert as before.
 """
 
 import logging
@@ -37,6 +42,8 @@ import warnings
 from nbformat import from_dict
 from nbgrader import utils
 from nbgrader.api import MissingEntry
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
 
 SQLALCHEMY_NOISE = r"Object of type <\w+> not in session, \w+ operation along '[\w.]+' will not proceed"
@@ -61,6 +68,23 @@ class RestoreHiddenTests(OverwriteCells):
                         and released.source == cell.source:
                     cell.source = source.source
         return super().preprocess_cell(cell, resources, cell_index)
+
+
+# nbgrader's feedback page uses nbconvert's classic template (div.output_subarea; JupyterLab's names too) and
+# Bootstrap 3, whose pre breaks words anywhere (word-break: break-all): lines wrap between words.
+WRAP_CSS = ("div.output_subarea pre, .jp-OutputArea-output pre "
+            "{ white-space: pre-wrap; word-break: normal; overflow-wrap: anywhere; }")
+
+
+class WrapOutputs(Preprocessor):
+    """generate_feedback's last preprocessor: adds ``WRAP_CSS`` to the page's inline styles."""
+
+    enabled = Bool(True)  # nbconvert skips a registered preprocessor that is not enabled
+
+    def preprocess(self, nb, resources):
+        inlining = resources.setdefault("inlining", {})
+        inlining["css"] = [*inlining.get("css", []), WRAP_CSS]
+        return nb, resources
 
 
 def snapshot_submission(**kwargs):
@@ -98,6 +122,9 @@ def configure(c):
     default = Autograde.class_traits()["sanitize_preprocessors"].default()
     c.Autograde.sanitize_preprocessors = [RestoreHiddenTests if p is OverwriteCells else p for p in default]
     c.Autograde.pre_convert_hook = snapshot_submission
+    from nbgrader.converters import GenerateFeedback
+
+    c.GenerateFeedback.preprocessors = [*GenerateFeedback.class_traits()["preprocessors"].default(), WrapOutputs]
 
     use_sandboxed_kernels(c)
 

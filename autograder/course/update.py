@@ -12,7 +12,7 @@ never touches what the student wrote:
   matched by its grade id) as the student wrote it. A notebook with other edits (an added
   or changed cell that is not an answer) is kept whole, and the new one is written beside
   it as NAME.kit-new.ipynb.
-* the kit's README, Makefile, pyproject.toml: replaced unless the student changed them.
+* the kit's README, Makefile, pyproject.toml, nbgrader_config.py: replaced unless the student changed them.
 
 "Changed" is judged against ``.release-manifest.json`` (what was released last); without
 it, a function counts as the student's when it is no longer the stub, and an answer cell
@@ -31,7 +31,7 @@ import zipfile
 from . import work
 from ..files import write_atomically
 
-KIT_FILES = ("README.md", "Makefile", "pyproject.toml", ".gitignore")
+KIT_FILES = ("README.md", "Makefile", "pyproject.toml", ".gitignore", "nbgrader_config.py")
 KIT_MANIFEST = ".kit-manifest.json"
 MAX_KIT_BYTES = 200 << 20
 
