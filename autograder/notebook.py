@@ -208,7 +208,8 @@ _recorded = {}
 
 
 def record(name, value):
-    """Keep a measured number under ``name`` and return it unchanged.
+    """Keep a measured number under ``name``; returns None, so that a cell ending in ``record(...)``
+    echoes nothing.
 
     Markdown quotes it as ``0.47<!--q name-->`` (or states a bound, ``<!--q name >3-->``);
     the test that executes the master notebook compares every quote with what was recorded
@@ -219,7 +220,6 @@ def record(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"record({name!r}, ...): a number is needed, got {type(value).__name__}")
     _recorded[name] = value
-    return value
 
 
 def recorded():

@@ -110,3 +110,11 @@ def test_a_notebook_requires_only_earlier_notebooks_functions(assignment):
     assert all(owner[n] < assignment for n in names), names
     if "FullyConnectedNet" in sources:
         assert "layers.affine_forward" in names  # its networks are built from notebook 00's layers
+
+
+def test_record_keeps_the_number_and_returns_nothing_for_a_cell_to_echo():
+    import numpy as np
+    from autograder.notebook import record, recorded
+
+    assert record("helpers_test_value", np.float64(0.25)) is None  # a cell ending in record(...) shows no number
+    assert recorded()["helpers_test_value"] == 0.25 and type(recorded()["helpers_test_value"]) is float
