@@ -37,7 +37,8 @@ def run(assignment, env):
     nb.cells.append(nbformat.v4.new_code_cell(REPORT))
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+    # the instructor's own kernel: hidden checks come from the folder CS231N_SOLUTIONS names
+    client.execute(env={**os.environ, "PYTHONPATH": str(ROOT), "CS231N_SOLUTIONS": str(SOLUTIONS), **env})
     wall = time.perf_counter() - start
     report = json.loads(nb.cells[-1].outputs[0]["text"].split("BUDGET", 1)[1])
     return report["cpu"], wall, report["values"]
